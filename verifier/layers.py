@@ -2,7 +2,7 @@
 
 Like :mod:`verifier.spec`, these are frozen, validated descriptions with closed-form shapes and counts and
 PyTorch's argument names. None of the pools has parameters or multiply-adds; what they would cost under
-other counting conventions (comparisons, additions) is reported by :func:`elementwise_ops`.
+other counting conventions (comparisons, additions) is reported by :func:`side_counts`.
 
 >>> MaxPool2d(3, 2, 1).output_shape((1, 64, 112, 112))
 (1, 64, 56, 56)
@@ -23,7 +23,7 @@ from . import _validate as check
 from .errors import VerifierError, VerifierTypeError
 from .spec import Add, BatchNorm2d, Conv2d, Layer, ReLU
 
-__all__ = ["AdaptiveAvgPool2d", "Flatten", "Linear", "MaxPool2d", "elementwise_ops"]
+__all__ = ["SIDE_COUNTS", "AdaptiveAvgPool2d", "Flatten", "Linear", "MaxPool2d", "side_counts"]
 
 Shape = tuple[int, ...]
 Pair = tuple[int, int]
@@ -108,7 +108,7 @@ class AdaptiveAvgPool2d:
         return (n, c, oh, ow) if batched else (c, oh, ow)
 
     def macs(self, input_shape: Shape) -> int:
-        """0: averaging adds and divides once per map; see :func:`elementwise_ops`."""
+        """0: averaging adds and divides once per map; see :func:`side_counts`."""
         self.output_shape(input_shape)
         return 0
 
@@ -193,32 +193,54 @@ def _count(shape: Shape) -> int:
     return total
 
 
-def elementwise_ops(layer: Layer, input_shape: Shape, output_shape: Shape) -> dict[str, int]:
-    """Operations a layer performs that are not multiply-adds, by kind, so other conventions can be rebuilt.
+SIDE_COUNTS: tuple[str, ...] = (
+    "batchnorm_elements",
+    "batchnorm_params",
+    "relu_elements",
+    "maxpool_inputs",
+    "maxpool_comparisons",
+    "avgpool_inputs",
+    "avgpool_outputs",
+    "residual_adds",
+    "bias_adds",
+)
+"""The quantities :func:`side_counts` reports, in a fixed order."""
 
-    - ``batchnorm``: one multiply-add per output element (inference form y = a*x + b, a and b per map);
-    - ``relu``: one comparison per element; ``maxpool``: k_h*k_w - 1 comparisons per output element;
-    - ``avgpool``: H*W - 1 additions and one division per output, that is one operation per input element;
-    - ``residual_add``: one addition per output element; ``bias``: one addition per output element of a
-      layer with a bias (conv or linear).
 
-    >>> elementwise_ops(ReLU(), (1, 64, 56, 56), (1, 64, 56, 56))
-    {'relu': 200704}
-    >>> elementwise_ops(Linear(2048, 1000), (1, 2048), (1, 1000))
-    {'bias': 1000}
+def side_counts(layer: Layer, input_shape: Shape, output_shape: Shape) -> dict[str, int]:
+    """What a layer touches besides its multiply-adds, so that any counter's convention can be rebuilt.
+
+    Each counter of operations weighs these differently; :mod:`verifier.conventions` states the weights.
+
+    - ``batchnorm_elements``: elements a BatchNorm normalises; ``batchnorm_params``: its gamma and beta
+      (times the batch);
+    - ``relu_elements``: elements a ReLU clips;
+    - ``maxpool_inputs`` / ``maxpool_comparisons``: a max-pool's input elements, and its k_h*k_w - 1
+      comparisons per output element;
+    - ``avgpool_inputs`` / ``avgpool_outputs``: an average pool's input and output elements;
+    - ``residual_adds``: elements of a residual addition; ``bias_adds``: one addition per output element of a
+      conv or linear layer with a bias.
+
+    >>> side_counts(ReLU(), (1, 64, 56, 56), (1, 64, 56, 56))
+    {'relu_elements': 200704}
+    >>> side_counts(Linear(2048, 1000), (1, 2048), (1, 1000))
+    {'bias_adds': 1000}
+    >>> side_counts(MaxPool2d(3, 2, 1), (1, 64, 112, 112), (1, 64, 56, 56))
+    {'maxpool_inputs': 802816, 'maxpool_comparisons': 1605632}
     """
     out = _count(output_shape)
     if isinstance(layer, BatchNorm2d):
-        return {"batchnorm": out}
+        batch = output_shape[0] if len(output_shape) == 4 else 1
+        return {"batchnorm_elements": out, "batchnorm_params": batch * layer.param_count}
     if isinstance(layer, ReLU):
-        return {"relu": out}
+        return {"relu_elements": out}
     if isinstance(layer, Add):
-        return {"residual_add": out}
+        return {"residual_adds": out}
     if isinstance(layer, MaxPool2d):
         kh, kw = layer.kernel_size  # type: ignore[misc]
-        return {"maxpool": out * (kh * kw - 1)}
+        return {"maxpool_inputs": _count(input_shape), "maxpool_comparisons": out * (kh * kw - 1)}
     if isinstance(layer, AdaptiveAvgPool2d):
-        return {"avgpool": _count(input_shape)}
+        return {"avgpool_inputs": _count(input_shape), "avgpool_outputs": out}
     if isinstance(layer, (Conv2d, Linear)) and layer.bias:
-        return {"bias": out}
+        return {"bias_adds": out}
     return {}

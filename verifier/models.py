@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from . import _validate as check
 from .errors import VerifierError, VerifierTypeError
-from .layers import AdaptiveAvgPool2d, Flatten, Linear, MaxPool2d, elementwise_ops
+from .layers import SIDE_COUNTS, AdaptiveAvgPool2d, Flatten, Linear, MaxPool2d, side_counts
 from .spec import BasicBlock, BatchNorm2d, Bottleneck, Conv2d, Layer, LayerRow, ReLU
 
 __all__ = [
@@ -41,6 +41,7 @@ __all__ = [
     "keras_count",
     "projection_shortcut_cost",
     "resnet",
+    "sum_side_counts",
     "variant_gap",
 ]
 
@@ -248,19 +249,19 @@ class ResNet:
             out[stage] = out.get(stage, 0) + row.macs
         return out
 
-    def elementwise_ops(self, input_shape: Shape = IMAGENET_INPUT) -> dict[str, int]:
-        """What the layers do besides multiply-adds, by kind (see :func:`verifier.layers.elementwise_ops`)."""
-        return sum_elementwise_ops(self.rows(input_shape))
+    def side_counts(self, input_shape: Shape = IMAGENET_INPUT) -> dict[str, int]:
+        """What the layers touch besides multiply-adds (see :func:`verifier.layers.side_counts`), summed."""
+        return sum_side_counts(self.rows(input_shape))
 
     def with_variant(self, variant: Variant) -> ResNet:
         return replace(self, variant=variant)
 
 
-def sum_elementwise_ops(rows: Iterable[LayerRow]) -> dict[str, int]:
-    """Add up :func:`verifier.layers.elementwise_ops` over rows, every kind present (zero when absent)."""
-    totals = dict.fromkeys(("batchnorm", "relu", "maxpool", "avgpool", "residual_add", "bias"), 0)
+def sum_side_counts(rows: Iterable[LayerRow]) -> dict[str, int]:
+    """Add up :func:`verifier.layers.side_counts` over rows; every quantity is present (zero when absent)."""
+    totals = dict.fromkeys(SIDE_COUNTS, 0)
     for row in rows:
-        for kind, count in elementwise_ops(row.layer, row.input_shape, row.output_shape).items():
+        for kind, count in side_counts(row.layer, row.input_shape, row.output_shape).items():
             totals[kind] += count
     return totals
 

@@ -1,0 +1,209 @@
+"""Why every tool prints a different number for the same ResNet: each counter's convention, rebuilt from counts.
+
+All counters agree on the multiply-adds of the convs and the classifier (one MAC each). They differ in what
+else they add: BatchNorm, ReLU, pooling, biases. A :class:`Convention` states those choices as weights on the
+quantities of :func:`verifier.layers.side_counts`, with the file of the counter's source that sets each
+choice, so a published figure can be reproduced from the closed-form counts alone.
+
+>>> from verifier.models import resnet
+>>> net = resnet("resnet50")
+>>> totals = {c.name: c.total(net) for c in CONVENTIONS}
+>>> totals["multiply-adds"]
+4089184256
+>>> totals["FLOPs (2 x MACs)"]
+8178368512
+>>> round(totals["ptflops"] / 1e9, 2)
+4.12
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from .errors import VerifierError
+from .layers import SIDE_COUNTS
+
+if TYPE_CHECKING:
+    from .models import ResNet, Shape
+
+__all__ = ["CONVENTIONS", "PUBLISHED", "Convention", "Published", "get_convention", "reconcile"]
+
+
+@dataclass(frozen=True)
+class Convention:
+    """How one counter turns a network into a single number: MACs times a factor, plus weighted side counts."""
+
+    name: str
+    description: str
+    source: str
+    mac_factor: int = 1
+    weights: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.weights) - set(SIDE_COUNTS)
+        if unknown:
+            raise VerifierError(f"weights must name side counts ({', '.join(SIDE_COUNTS)}), got {sorted(unknown)}")
+
+    def total(self, model: ResNet, input_shape: Shape | None = None) -> int:
+        """The counter's figure for ``model`` on ``input_shape`` (224x224, batch 1, by default)."""
+        args = () if input_shape is None else (input_shape,)
+        macs = model.macs(*args)
+        side = model.side_counts(*args)
+        return self.mac_factor * macs + sum(w * side[k] for k, w in self.weights.items())
+
+    def added(self, model: ResNet, input_shape: Shape | None = None) -> dict[str, int]:
+        """What the convention adds to the multiply-adds, quantity by quantity."""
+        args = () if input_shape is None else (input_shape,)
+        side = model.side_counts(*args)
+        return {k: w * side[k] for k, w in self.weights.items()}
+
+
+CONVENTIONS: tuple[Convention, ...] = (
+    Convention(
+        "multiply-adds",
+        "conv and classifier multiply-adds, one each; nothing else (the ResNet paper's section 3.3, this project)",
+        "He et al. 2016, arXiv:1512.03385, section 3.3 and Table 1",
+    ),
+    Convention(
+        "FLOPs (2 x MACs)",
+        "a multiply and an add counted apart",
+        "definition",
+        mac_factor=2,
+    ),
+    Convention(
+        "torchvision",
+        "the `_ops` figure of each weights entry (shown as GFLOPS in the model docs): conv and linear MACs only",
+        "pytorch/vision, torchvision/models/resnet.py, the `_ops` field of each weights entry's meta",
+    ),
+    Convention(
+        "torchinfo",
+        "MACs, plus batch x parameter count for every non-conv layer with weights: BatchNorm gamma and beta, fc bias",
+        "TylerYep/torchinfo, torchinfo/layer_info.py, LayerInfo.calculate_macs",
+        weights={"batchnorm_params": 1, "bias_adds": 1},
+    ),
+    Convention(
+        "fvcore",
+        "one fused multiply-add is one flop; inference BatchNorm with affine 2 per element; adaptive average "
+        "pool 1 per input element; ReLU, max-pool, residual adds and the linear bias not counted",
+        "facebookresearch/fvcore, fvcore/nn/flop_count.py (_DEFAULT_SUPPORTED_OPS) and fvcore/nn/jit_handles.py "
+        "(batchnorm_flop_jit, linear_flop_jit, elementwise_flop_counter)",
+        weights={"batchnorm_elements": 2, "avgpool_inputs": 1},
+    ),
+    Convention(
+        "ptflops",
+        "module hooks: conv MACs, linear MACs plus bias, BatchNorm 2 per element (affine), ReLU 1 per element, "
+        "every pool 1 per input element; the residual `+=` is not a module and is not counted",
+        "sovrasov/flops-counter.pytorch, ptflops/pytorch_ops.py (MODULES_MAPPING and its hooks)",
+        weights={
+            "bias_adds": 1,
+            "batchnorm_elements": 2,
+            "relu_elements": 1,
+            "maxpool_inputs": 1,
+            "avgpool_inputs": 1,
+        },
+    ),
+    Convention(
+        "thop (without BatchNorm)",
+        "conv and linear MACs without bias; ReLU and max-pool zero; adaptive average pool (kernel + 1) per output "
+        "element; BatchNorm is handled differently across thop releases and is left out here",
+        "Lyken17/pytorch-OpCounter, thop/profile.py (register_hooks) and thop/vision/calc_func.py "
+        "(calculate_adaptive_avg)",
+        weights={"avgpool_inputs": 1, "avgpool_outputs": 1},
+    ),
+    Convention(
+        "every operation",
+        "this project's full tally: MACs plus BatchNorm as one multiply-add per element, one comparison per ReLU "
+        "element, k*k - 1 comparisons per max-pool output, one operation per averaged input, one addition per "
+        "residual element and per bias",
+        "verifier.layers.side_counts",
+        weights={
+            "batchnorm_elements": 1,
+            "relu_elements": 1,
+            "maxpool_comparisons": 1,
+            "avgpool_inputs": 1,
+            "residual_adds": 1,
+            "bias_adds": 1,
+        },
+    ),
+)
+
+
+def get_convention(name: str) -> Convention:
+    """The convention called ``name``.
+
+    >>> get_convention("fvcore").weights
+    {'batchnorm_elements': 2, 'avgpool_inputs': 1}
+    """
+    for convention in CONVENTIONS:
+        if convention.name == name:
+            return convention
+    raise VerifierError(f"convention must be one of {', '.join(c.name for c in CONVENTIONS)}, got {name!r}")
+
+
+@dataclass(frozen=True)
+class Published:
+    """A figure a counter or a model card prints, with the digits it prints and where it is printed."""
+
+    convention: str
+    model: str
+    variant: str
+    giga: str  # exactly as printed, in units of 10^9
+    source: str
+
+    def reproduced_by(self, total: int) -> bool:
+        """Whether ``total`` rounds to the printed figure at the printed number of decimals."""
+        printed = Decimal(self.giga)
+        ours = (Decimal(total) / Decimal(10**9)).quantize(printed)
+        return ours == printed
+
+
+_TORCHVISION = "pytorch/vision, torchvision/models/resnet.py, `_ops` of the weights meta"
+_PTFLOPS = "sovrasov/flops-counter.pytorch, README.md, Benchmark table for torchvision models, column MACs(G)"
+
+# Figures as their sources print them (cited facts, compared against, never used to compute anything).
+PUBLISHED: tuple[Published, ...] = (
+    Published("torchvision", "resnet18", "v1.5", "1.814", _TORCHVISION),
+    Published("torchvision", "resnet34", "v1.5", "3.664", _TORCHVISION),
+    Published("torchvision", "resnet50", "v1.5", "4.089", _TORCHVISION),
+    Published("torchvision", "resnet101", "v1.5", "7.801", _TORCHVISION),
+    Published("torchvision", "resnet152", "v1.5", "11.514", _TORCHVISION),
+    Published("torchvision", "resnext50_32x4d", "v1.5", "4.23", _TORCHVISION),
+    Published("torchvision", "wide_resnet50_2", "v1.5", "11.398", _TORCHVISION),
+    Published("ptflops", "resnet18", "v1.5", "1.82", _PTFLOPS),
+    Published("ptflops", "resnet34", "v1.5", "3.68", _PTFLOPS),
+    Published("ptflops", "resnet50", "v1.5", "4.12", _PTFLOPS),
+    Published("ptflops", "resnet101", "v1.5", "7.85", _PTFLOPS),
+    Published("ptflops", "resnet152", "v1.5", "11.58", _PTFLOPS),
+)
+
+
+def reconcile(model: ResNet, input_shape: Shape | None = None) -> list[dict[str, object]]:
+    """Every convention's figure for ``model``, what it adds to the MACs, and the published figure it meets.
+
+    >>> from verifier.models import resnet
+    >>> rows = reconcile(resnet("resnet50"))
+    >>> [(r["convention"], r["published"], r["reproduced"]) for r in rows if r["published"]]
+    [('torchvision', '4.089', True), ('ptflops', '4.12', True)]
+    """
+    rows: list[dict[str, object]] = []
+    for convention in CONVENTIONS:
+        total = convention.total(model, input_shape)
+        printed = [
+            p
+            for p in PUBLISHED
+            if p.convention == convention.name and p.model == model.name and p.variant == model.variant
+        ]
+        published = printed[0] if printed and input_shape in (None, (1, 3, 224, 224)) else None
+        rows.append(
+            {
+                "convention": convention.name,
+                "total": total,
+                "added": convention.added(model, input_shape),
+                "published": published.giga if published else None,
+                "reproduced": published.reproduced_by(total) if published else None,
+                "source": convention.source,
+            }
+        )
+    return rows
