@@ -28,7 +28,17 @@ from .layers import SIDE_COUNTS
 if TYPE_CHECKING:
     from .models import ResNet, Shape
 
-__all__ = ["CONVENTIONS", "PUBLISHED", "Convention", "Published", "get_convention", "reconcile"]
+__all__ = [
+    "BEYOND_MACS",
+    "CONVENTIONS",
+    "KERAS_PUBLISHED",
+    "PUBLISHED",
+    "Convention",
+    "Published",
+    "beyond_macs",
+    "get_convention",
+    "reconcile",
+]
 
 
 @dataclass(frozen=True)
@@ -49,9 +59,15 @@ class Convention:
     def total(self, model: ResNet, input_shape: Shape | None = None) -> int:
         """The counter's figure for ``model`` on ``input_shape`` (224x224, batch 1, by default)."""
         args = () if input_shape is None else (input_shape,)
-        macs = model.macs(*args)
-        side = model.side_counts(*args)
-        return self.mac_factor * macs + sum(w * side[k] for k, w in self.weights.items())
+        return self.from_counts(model.macs(*args), model.side_counts(*args))
+
+    def from_counts(self, macs: int, side: dict[str, int]) -> int:
+        """The counter's figure from multiply-adds and side counts (missing quantities count as zero).
+
+        >>> get_convention("fvcore").from_counts(100, {"batchnorm_elements": 10})
+        120
+        """
+        return self.mac_factor * macs + sum(w * side.get(k, 0) for k, w in self.weights.items())
 
     def added(self, model: ResNet, input_shape: Shape | None = None) -> dict[str, int]:
         """What the convention adds to the multiply-adds, quantity by quantity."""
@@ -179,6 +195,15 @@ PUBLISHED: tuple[Published, ...] = (
 )
 
 
+# Keras Applications' parameter totals (keras.io/api/applications/, the table's "Parameters" column), for
+# keras.applications.ResNet50 / ResNet101 / ResNet152: cited facts that verifier.models.keras_count must meet.
+KERAS_PUBLISHED: dict[str, int] = {
+    "resnet50": 25_636_712,
+    "resnet101": 44_707_176,
+    "resnet152": 60_419_944,
+}
+
+
 def reconcile(model: ResNet, input_shape: Shape | None = None) -> list[dict[str, object]]:
     """Every convention's figure for ``model``, what it adds to the MACs, and the published figure it meets.
 
@@ -207,3 +232,24 @@ def reconcile(model: ResNet, input_shape: Shape | None = None) -> list[dict[str,
             }
         )
     return rows
+
+
+# What each operation beyond the multiply-adds would add under this project's full tally, one line each.
+BEYOND_MACS: tuple[tuple[str, str, str], ...] = (
+    ("batchnorm", "batchnorm_elements", "BatchNorm left unfolded: one multiply-add (a*x + b) per element"),
+    ("relu", "relu_elements", "ReLU: one comparison per element"),
+    ("maxpool", "maxpool_comparisons", "max-pool: k*k - 1 comparisons per output element"),
+    ("avgpool", "avgpool_inputs", "global average pool: H*W - 1 additions and a division per map"),
+    ("residual_add", "residual_adds", "residual additions: one per element"),
+    ("bias", "bias_adds", "biases (in a ResNet, the classifier's): one addition per output element"),
+)
+
+
+def beyond_macs(side: dict[str, int]) -> dict[str, int]:
+    """The operations a MAC count leaves out, one entry per kind, from side counts.
+
+    >>> from verifier.models import resnet
+    >>> beyond_macs(resnet("resnet18").side_counts())["bias"]
+    1000
+    """
+    return {key: side.get(quantity, 0) for key, quantity, _ in BEYOND_MACS}

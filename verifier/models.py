@@ -19,7 +19,7 @@ ResNet('resnet50', bottleneck, layers=(3, 4, 6, 3), variant='v1.5')
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import Any, Literal
@@ -253,6 +253,12 @@ class ResNet:
         """What the layers touch besides multiply-adds (see :func:`verifier.layers.side_counts`), summed."""
         return sum_side_counts(self.rows(input_shape))
 
+    def module_kinds(self) -> dict[str, str]:
+        """The type of every container, as torchvision names it: ``layer1`` a Sequential, ``layer1.0`` a block."""
+        kinds = {f"layer{stage}": "Sequential" for stage in range(1, 5)}
+        kinds.update((name, type(block).__name__) for name, block in self.blocks())
+        return kinds
+
     def with_variant(self, variant: Variant) -> ResNet:
         return replace(self, variant=variant)
 
@@ -285,10 +291,11 @@ resnext50_32x4d, wide_resnet50_2, got 'resnet51'
     return ResNet(name, block, layers, groups, width, variant, shortcut, num_classes)
 
 
-def group_rows(rows: Sequence[LayerRow], depth: int) -> list[dict[str, Any]]:
+def group_rows(rows: Sequence[LayerRow], depth: int, kinds: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
     """Merge rows whose names share their first ``depth`` dotted parts (``layer1.0`` at depth 2), keeping order.
 
-    Each group's params and MACs are the sums of its rows, so any depth adds up to the same totals.
+    Each group's params and MACs are the sums of its rows, so any depth adds up to the same totals. ``kinds``
+    names the type of a group (``{"layer1.0": "Bottleneck"}``); groups it does not name are "Sequential".
 
     >>> rows = resnet("resnet18").rows()
     >>> [g["name"] for g in group_rows(rows, 1)]
@@ -300,7 +307,7 @@ def group_rows(rows: Sequence[LayerRow], depth: int) -> list[dict[str, Any]]:
         key = ".".join(row.name.split(".")[:depth])
         group = groups.get(key)
         if group is None:
-            kind = type(row.layer).__name__ if key == row.name else "Sequential" if key.count(".") == 0 else "Block"
+            kind = type(row.layer).__name__ if key == row.name else (kinds or {}).get(key, "Sequential")
             group = groups[key] = {
                 "name": key,
                 "type": kind,

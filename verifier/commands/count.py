@@ -1,19 +1,269 @@
-"""`verifier count`: not built yet; the module that builds it replaces this placeholder."""
+"""`verifier count MODEL`: parameters and multiply-adds of every layer of a ResNet, a block or one conv."""
 
 from __future__ import annotations
 
 import argparse
+import re
+from typing import Any
 
+from ..conventions import BEYOND_MACS, KERAS_PUBLISHED, beyond_macs, reconcile
 from ..errors import VerifierError
+from ..models import MODEL_NAMES, ResNet, group_rows, keras_count, resnet, sum_side_counts, variant_gap
 from ..progress import Progress
-from ..report import Report
+from ..report import Report, Table
+from ..spec import BasicBlock, BatchNorm2d, Bottleneck, Conv2d, LayerRow
 
-HELP = "(not built yet)"
+HELP = "count parameters and multiply-adds of a ResNet, a block or one conv, layer by layer"
+
+BLOCKS = ("bottleneck", "basic")
+CHOICES = (*MODEL_NAMES, *BLOCKS, "conv")
+_CONV_ONLY = ("out", "kernel", "padding", "groups", "bias")
+_NOT_FOR_NETWORKS = ("in_channels", "planes", "stride", *_CONV_ONLY)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """This subcommand takes no options yet."""
+    parser.add_argument("model", metavar="MODEL", help=f"one of: {', '.join(CHOICES)}")
+    parser.add_argument("--variant", default="v1.5", help="v1.5 (torchvision: stride on the 3x3) or v1 (the paper)")
+    parser.add_argument("--input", default=None, help="input height x width, e.g. 224x224 (networks) or 56x56")
+    parser.add_argument("--batch", type=int, default=1, help="batch size N (default 1)")
+    parser.add_argument(
+        "--depth", type=int, default=None, help="rows of the table: 1 stages, 2 blocks, 3 layers (default: every layer)"
+    )
+    parser.add_argument("--in", dest="in_channels", type=int, default=None, help="input maps (blocks and conv)")
+    parser.add_argument("--out", type=int, default=None, help="output maps (conv)")
+    parser.add_argument("--planes", type=int, default=None, help="maps inside a block (bottleneck, basic)")
+    parser.add_argument("--kernel", type=int, default=None, help="kernel size (conv, default 1)")
+    parser.add_argument("--stride", type=int, default=None, help="stride (blocks and conv, default 1)")
+    parser.add_argument("--padding", type=int, default=None, help="zero padding on each side (conv, default 0)")
+    parser.add_argument("--groups", type=int, default=None, help="groups (conv, default 1)")
+    parser.add_argument("--bias", action="store_true", default=None, help="give the conv a bias")
+    parser.add_argument(
+        "--execute",
+        action="store_true",
+        help="also run the NumPy engine once (float32, random weights) and count the multiply-adds it performs",
+    )
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random weights for --execute")
+
+
+def parse_size(text: str | None, default: tuple[int, int]) -> tuple[int, int]:
+    """``"224x224"`` or ``"224"`` as (H, W); bad text is a VerifierError quoting it.
+
+    >>> parse_size("56x28", (1, 1)), parse_size("7", (1, 1)), parse_size(None, (224, 224))
+    ((56, 28), (7, 7), (224, 224))
+    """
+    if text is None:
+        return default
+    match = re.fullmatch(r"\s*(\d+)\s*(?:[xX]\s*(\d+)\s*)?", text)
+    if not match or int(match.group(1)) < 1 or (match.group(2) is not None and int(match.group(2)) < 1):
+        raise VerifierError(f"--input must be HxW with positive integers (e.g. 224x224) or one size, got {text!r}")
+    h = int(match.group(1))
+    return h, int(match.group(2)) if match.group(2) is not None else h
+
+
+def build(args: argparse.Namespace) -> tuple[ResNet | Bottleneck | BasicBlock | Conv2d, tuple[int, ...]]:
+    """The spec named by MODEL and the options, and its (N, C, H, W) input shape."""
+    name = args.model
+    if name not in CHOICES:
+        raise VerifierError(f"MODEL must be one of {', '.join(CHOICES)}, got {name!r}")
+    if args.variant not in ("v1", "v1.5"):
+        raise VerifierError(f"--variant must be v1 or v1.5, got {args.variant!r}")
+    if not isinstance(args.batch, int) or args.batch < 1:
+        raise VerifierError(f"--batch must be a positive int, got {args.batch!r}")
+    given = [opt for opt in _NOT_FOR_NETWORKS if getattr(args, opt) is not None]
+    if name in MODEL_NAMES:
+        if given:
+            raise VerifierError(f"--{given[0].replace('in_channels', 'in')} does not apply to {name}")
+        h, w = parse_size(args.input, (224, 224))
+        return resnet(name, args.variant), (args.batch, 3, h, w)
+    h, w = parse_size(args.input, (56, 56))
+    stride = 1 if args.stride is None else args.stride
+    if name in BLOCKS:
+        wrong = [opt for opt in _CONV_ONLY if getattr(args, opt) is not None]
+        if wrong:
+            raise VerifierError(f"--{wrong[0]} applies only to MODEL=conv, not {name}")
+        block: Bottleneck | BasicBlock
+        if name == "bottleneck":
+            planes = 64 if args.planes is None else args.planes
+            cin = 4 * planes if args.in_channels is None else args.in_channels
+            block = Bottleneck(cin, planes, stride, variant=args.variant)
+        else:
+            planes = 64 if args.planes is None else args.planes
+            cin = planes if args.in_channels is None else args.in_channels
+            block = BasicBlock(cin, planes, stride)
+        return block, (args.batch, cin, h, w)
+    if args.planes is not None:
+        raise VerifierError("--planes applies only to the blocks (bottleneck, basic), not conv")
+    if args.in_channels is None or args.out is None:
+        raise VerifierError("MODEL=conv needs --in and --out (e.g. --in 256 --out 64 --kernel 1)")
+    conv = Conv2d(
+        args.in_channels,
+        args.out,
+        1 if args.kernel is None else args.kernel,
+        stride=stride,
+        padding=0 if args.padding is None else args.padding,
+        groups=1 if args.groups is None else args.groups,
+        bias=bool(args.bias),
+    )
+    return conv, (args.batch, args.in_channels, h, w)
+
+
+def layer_rows(model: ResNet | Bottleneck | BasicBlock | Conv2d, input_shape: tuple[int, ...]) -> list[LayerRow]:
+    """The leaf rows of any countable spec (a single conv is one row named ``conv``)."""
+    if isinstance(model, Conv2d):
+        out = model.output_shape(input_shape)
+        return [LayerRow("conv", model, "main", input_shape, out, model.param_count, model.macs(input_shape))]
+    return model.rows(input_shape)
+
+
+def _shape(shape: Any) -> str:
+    return "x".join(str(s) for s in shape)
 
 
 def execute(args: argparse.Namespace, progress: Progress) -> Report:
-    raise VerifierError("this subcommand is not built yet")
+    model, input_shape = build(args)
+    depth = args.depth
+    if depth is not None and (not isinstance(depth, int) or depth < 1):
+        raise VerifierError(f"--depth must be a positive int, got {depth!r}")
+    progress.step("counting")
+    rows = layer_rows(model, input_shape)
+    leaves = max(row.name.count(".") + 1 for row in rows)
+    groups = group_rows(rows, depth or leaves, model.module_kinds() if isinstance(model, ResNet) else None)
+    params = sum(r.params for r in rows)
+    macs = sum(r.macs for r in rows)
+    side = sum_side_counts(rows)
+    extra = beyond_macs(side)
+    buffers = sum(r.layer.buffer_count for r in rows if isinstance(r.layer, BatchNorm2d))
+    label = model.name if isinstance(model, ResNet) else args.model
+    checks: dict[str, bool] = {
+        "layer params add up": sum(g["params"] for g in groups) == params == model.param_count,
+        "layer MACs add up": sum(g["macs"] for g in groups) == macs,
+    }
+    data: dict[str, Any] = {
+        "model": label,
+        "variant": args.variant if isinstance(model, (ResNet, Bottleneck)) else None,
+        "input_shape": list(input_shape),
+        "output_shape": list(rows[-1].output_shape),
+        "params": params,
+        "buffers": buffers,
+        "macs": macs,
+        "flops": 2 * macs,
+        "beyond_macs": extra,
+        "side_counts": side,
+        "layers": [{**g, "share_of_macs": g["macs"] / macs if macs else 0.0} for g in groups],
+    }
+    variant = f" ({args.variant})" if isinstance(model, (ResNet, Bottleneck)) else ""
+    report = Report(f"verifier count {label}{variant}: input {_shape(input_shape)}", ok=True, data=data)
+    report.add(
+        "A multiply-add (MAC) counts once, as in the ResNet paper and torchvision; FLOPs = 2 x MACs. The MAC column "
+        "counts the products of the convs and the classifier only; what BatchNorm, ReLU, pooling, the residual "
+        "additions and biases would add is listed separately below."
+    )
+    report.add(
+        Table(
+            ["layer", "type", "output", "params", "MACs"],
+            [[g["name"], g["type"], _shape(g["output_shape"]), g["params"], g["macs"]] for g in groups],
+        )
+    )
+    totals = [
+        ["parameters (learned)", params],
+        ["BatchNorm running statistics (buffers)", buffers],
+        ["multiply-adds (MACs)", macs],
+        ["FLOPs = 2 x MACs", 2 * macs],
+    ]
+    report.add(Table(["total", "count"], totals))
+    report.add(
+        Table(
+            ["not in the MAC count", "operations", "what is counted"],
+            [[key, extra[key], text] for key, _, text in BEYOND_MACS],
+        )
+    )
+    if isinstance(model, ResNet):
+        _network_sections(report, model, input_shape, checks)
+    if args.execute:
+        _execute_section(report, model, input_shape, args.seed, progress, checks)
+    data["checks"] = checks
+    report.ok = all(checks.values())
+    return report
+
+
+def _network_sections(report: Report, model: ResNet, input_shape: tuple[int, ...], checks: dict[str, bool]) -> None:
+    data = report.data
+    gap = variant_gap(model.name, input_shape)
+    data["variant_gap"] = {
+        "v1": gap.v1,
+        "v1.5": gap.v1_5,
+        "gap": gap.gap,
+        "blocks": [{"name": n, "macs": m} for n, m in gap.blocks],
+    }
+    report.add(
+        f"v1 (the paper: stride on the first 1x1) against v1.5 (torchvision: stride on the 3x3): {gap.v1:,} "
+        f"against {gap.v1_5:,} MACs; v1.5 spends {gap.gap:,} more, all in the first conv of "
+        f"{len(gap.blocks)} downsampling block(s), which v1.5 runs at the full input resolution."
+        if gap.blocks
+        else "v1 and v1.5 are the same network here (only bottleneck blocks place their stride differently)."
+    )
+    keras = keras_count(model)
+    data["keras"] = {
+        "trainable": keras.trainable,
+        "non_trainable": keras.non_trainable,
+        "total": keras.total,
+        "conv_biases": keras.conv_biases,
+        "moving_statistics": keras.moving_statistics,
+    }
+    report.add(
+        Table(
+            ["parameters as Keras counts them", "count"],
+            [
+                ["PyTorch's parameters", keras.pytorch_params],
+                ["+ a bias on every conv (Keras's Conv2D default)", keras.conv_biases],
+                ["= trainable", keras.trainable],
+                ["+ BatchNorm moving mean and variance (non-trainable)", keras.moving_statistics],
+                ["= Keras total", keras.total],
+            ],
+        )
+    )
+    if model.name in KERAS_PUBLISHED:
+        data["keras"]["published"] = KERAS_PUBLISHED[model.name]
+        checks["Keras published total reproduced"] = keras.total == KERAS_PUBLISHED[model.name]
+    rows = reconcile(model, input_shape)
+    data["conventions"] = rows
+    report.add(
+        Table(
+            ["counter", "its figure", "x 10^9", "published", "reproduced"],
+            [
+                [
+                    r["convention"],
+                    r["total"],
+                    f"{int(r['total']) / 1e9:.3f}",  # type: ignore[call-overload]
+                    r["published"] or "",
+                    "" if r["reproduced"] is None else bool(r["reproduced"]),
+                ]
+                for r in rows
+            ],
+        )
+    )
+    for r in rows:
+        if r["reproduced"] is not None:
+            checks[f"{r['convention']} published figure reproduced"] = bool(r["reproduced"])
+
+
+def _execute_section(
+    report: Report,
+    model: ResNet | Bottleneck | BasicBlock | Conv2d,
+    input_shape: tuple[int, ...],
+    seed: int,
+    progress: Progress,
+    checks: dict[str, bool],
+) -> None:
+    from ..execute import run_counted
+
+    progress.step("running the NumPy engine once at full size")
+    run = run_counted(model, input_shape, seed=seed)
+    report.data["execute"] = run.as_dict()
+    checks["engine performed exactly the closed-form MACs"] = run.matches
+    report.add(
+        f"NumPy engine, one forward pass ({run.dtype}, random weights, seed {seed}): {run.macs_performed:,} "
+        f"multiply-adds performed in {len(run.calls)} conv/linear calls, counted from the arrays of each call; "
+        f"closed form {run.macs_closed_form:,}; {'equal' if run.matches else 'DIFFERENT'}. "
+        f"Time {run.seconds:.2f} s ({run.gmacs_per_s:.2f} GMAC/s)."
+    )
