@@ -1,0 +1,149 @@
+"""Counts read off derived expressions: free symbols, multiplications, and coefficients of a linear form.
+
+>>> import sympy as sp
+>>> a, b, x, y = sp.symbols("a b x y")
+>>> count_multiplications(a*x + b*y + 1)
+2
+>>> count_free_symbols([a*x, b*x])
+3
+>>> linear_coefficients(3 + a*x + b*y, [x, y])
+(3, {x: a, y: b})
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sympy as sp
+from sympy.core.mul import Mul
+
+from .. import _validate as check
+from ..errors import VerifierError
+from ..spec import Conv2d
+from .derive import _axis_taps
+from .tensors import _check_conv
+
+__all__ = [
+    "count_free_symbols",
+    "count_multiplications",
+    "derived_macs",
+    "free_symbols",
+    "linear_coefficients",
+]
+
+
+def _leaves(obj: Any) -> Iterable[sp.Basic]:
+    if isinstance(obj, sp.Basic) and not isinstance(obj, sp.NDimArray):
+        yield obj
+    elif obj is None:
+        return
+    elif isinstance(obj, sp.NDimArray):
+        yield from obj._array  # the flat entries
+    elif isinstance(obj, (list, tuple)):
+        for item in obj:
+            yield from _leaves(item)
+    else:
+        raise VerifierError(f"expected a SymPy expression, array, or a list of them, got {type(obj).__name__}")
+
+
+def free_symbols(obj: Any) -> set[sp.Symbol]:
+    """The set of symbols in an expression, an array, or nested lists of them."""
+    out: set[sp.Symbol] = set()
+    for leaf in _leaves(obj):
+        if type(leaf) is sp.Symbol:
+            out.add(leaf)
+        else:
+            out |= leaf.free_symbols
+    return out
+
+
+def count_free_symbols(obj: Any) -> int:
+    """How many distinct symbols occur in an expression, an array, or nested lists of them.
+
+    >>> from verifier.symbolic import weight_tensor
+    >>> count_free_symbols(weight_tensor(Conv2d(3, 2, 1)))
+    6
+    """
+    return len(free_symbols(obj))
+
+
+def count_multiplications(expr: Any) -> int:
+    """Binary multiplications needed to evaluate ``expr`` as written: a product of n factors costs n - 1.
+
+    A positive integer power ``x**n`` costs n - 1; sums, symbols and numbers cost nothing. Arrays and lists
+    are summed over their entries.
+
+    >>> import sympy as sp
+    >>> x, y = sp.symbols("x y")
+    >>> count_multiplications(2*x*y + x**3)
+    4
+    """
+    total = 0
+    stack = list(_leaves(expr))
+    while stack:
+        node = stack.pop()
+        if node.is_Atom:
+            continue
+        if isinstance(node, Mul):
+            total += len(node.args) - 1
+        elif isinstance(node, sp.Pow) and node.exp.is_Integer and node.exp > 1:
+            total += int(node.exp) - 1
+            stack.append(node.base)
+            continue
+        stack.extend(node.args)
+    return total
+
+
+def linear_coefficients(expr: sp.Expr, variables: Sequence[sp.Symbol]) -> tuple[sp.Expr, dict[sp.Symbol, sp.Expr]]:
+    """Split an expression that is linear in ``variables`` into (constant, {variable: coefficient}).
+
+    Read off the terms of the sum, without differentiating; the coefficient of each variable is the
+    derivative of ``expr`` by it. Variables that do not occur are left out of the dict.
+
+    Raises:
+        VerifierError: when a term is not linear in ``variables`` (a product of two of them, a power).
+    """
+    wanted = set(variables)
+    constant: list[sp.Expr] = []
+    coeffs: dict[sp.Symbol, list[sp.Expr]] = {}
+    for term in sp.Add.make_args(expr):
+        hit = None
+        rest = []
+        for factor in Mul.make_args(term):
+            if factor in wanted:
+                if hit is not None:
+                    raise VerifierError(f"expression is not linear in the variables: term {term}")
+                hit = factor
+            else:
+                if not factor.is_Atom and factor.free_symbols & wanted:
+                    raise VerifierError(f"expression is not linear in the variables: term {term}")
+                rest.append(factor)
+        if hit is None:
+            constant.append(term)
+        else:
+            coeffs.setdefault(hit, []).append(rest[0] if len(rest) == 1 else sp.Mul(*rest))
+    out = {v: (c[0] if len(c) == 1 else sp.Add(*c)) for v, c in coeffs.items()}
+    return sp.Add(*constant), out
+
+
+def derived_macs(conv: Conv2d, input_size: Sequence[int]) -> int:
+    """Products in the derived output maps over every map and position of one sample (padded zeros left out).
+
+    Each map's products are the taps :func:`~verifier.symbolic.taps` lists, which factor as
+    (C_in/groups) x (rows inside) x (columns inside); the total sums them over every output position.
+    Frameworks count the padded zeros too (:meth:`Conv2d.macs`); without padding the two agree.
+
+    >>> derived_macs(Conv2d(1, 1, 3, padding=1), (3, 3))   # 4 corners x 4 + 4 edges x 6 + centre 9
+    49
+    >>> Conv2d(1, 1, 3, padding=1).macs((1, 3, 3))
+    81
+    """
+    _check_conv(conv)
+    h, w = check.pair_at_least("input_size", input_size, 1)
+    ho, wo = conv.output_size(h, w)
+    (top, _), (left, _) = conv.padding_amounts
+    (kh, kw), (sh, sw), (dh, dw) = conv.kernel_pair, conv.stride_pair, conv.dilation_pair
+    rows = sum(len(_axis_taps(r, h, top, kh, sh, dh)) for r in range(ho))
+    cols = sum(len(_axis_taps(c, w, left, kw, sw, dw)) for c in range(wo))
+    return conv.out_channels * conv.in_per_group * rows * cols

@@ -1,0 +1,286 @@
+"""Derive output maps of any :class:`~verifier.spec.Conv2d` as SymPy expressions, term by term.
+
+Output map ``o`` at output position (r, c) is ``b_o`` plus one product ``w_{o,i,u,v} x_{i,h,w}`` for every
+input map ``i`` of the filter's group and every kernel tap (u, v) whose input row ``h = r*s_h - top + u*d_h``
+and column ``w = c*s_w - left + v*d_w`` land inside the image; taps on padded zeros are left out.
+
+Sums are assembled directly in SymPy's canonical form when every factor is a plain symbol (the default),
+which skips SymPy's general simplification and keeps full-width derivations fast; the result equals (``==``)
+the expression SymPy builds term by term.
+
+>>> from verifier.spec import Conv2d
+>>> output_map(Conv2d(3, 2, 1), 1, (0, 0), (1, 1))
+b_{1} + w_{1,0,0,0}*x_{0,0,0} + w_{1,1,0,0}*x_{1,0,0} + w_{1,2,0,0}*x_{2,0,0}
+>>> output_map(Conv2d(1, 1, 3, padding=1, bias=False), 0, (0, 0), (3, 3))   # corner: 4 of 9 taps
+w_{0,0,1,1}*x_{0,0,0} + w_{0,0,1,2}*x_{0,0,1} + w_{0,0,2,1}*x_{0,1,0} + w_{0,0,2,2}*x_{0,1,1}
+"""
+
+from __future__ import annotations
+
+import itertools
+import numbers
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import sympy as sp
+from sympy.core.add import Add
+from sympy.core.mul import Mul
+
+from .. import _validate as check
+from ..errors import VerifierError, VerifierTypeError
+from ..spec import Conv2d
+from .tensors import _check_conv, _flat
+
+__all__ = ["Tap", "output_map", "output_maps", "output_tensor", "taps"]
+
+Pair = tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Tap:
+    """One product of an output map: weight index (o, i, u, v) times input index (channel, h, w)."""
+
+    o: int
+    i: int
+    u: int
+    v: int
+    channel: int
+    h: int
+    w: int
+
+
+def _axis_taps(out: int, size: int, lo: int, k: int, s: int, d: int) -> list[tuple[int, int]]:
+    """(kernel tap, input index) pairs of one axis whose input index lies inside 0 .. size-1."""
+    start = out * s - lo
+    return [(t, start + t * d) for t in range(k) if 0 <= start + t * d < size]
+
+
+def _geometry(conv: Conv2d, position: Any, input_size: Any) -> tuple[Pair, Pair, Pair]:
+    """Validate (row, col) and (H, W); return them and the output size."""
+    h, w = check.pair_at_least("input_size", input_size, 1)
+    ho, wo = conv.output_size(h, w)
+    if not (isinstance(position, (tuple, list)) and len(position) == 2):
+        raise VerifierError(f"position must be a pair (row, col), got {position!r}")
+    r = check.int_at_least("position[0]", position[0], 0)
+    c = check.int_at_least("position[1]", position[1], 0)
+    if r >= ho or c >= wo:
+        raise VerifierError(
+            f"position {(r, c)} is outside the {ho}x{wo} output of {conv!r} on a {h}x{w} input "
+            f"(rows 0..{ho - 1}, cols 0..{wo - 1})"
+        )
+    return (r, c), (h, w), (ho, wo)
+
+
+def _check_map(conv: Conv2d, o: Any) -> int:
+    index = check.int_at_least("o", o, 0)
+    if index >= conv.out_channels:
+        raise VerifierError(f"o must be an output map index 0..{conv.out_channels - 1} of {conv!r}, got {index}")
+    return index
+
+
+def _tap_lists(conv: Conv2d, pos: Pair, size: Pair) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    (top, _), (left, _) = conv.padding_amounts
+    (kh, kw), (sh, sw), (dh, dw) = conv.kernel_pair, conv.stride_pair, conv.dilation_pair
+    return _axis_taps(pos[0], size[0], top, kh, sh, dh), _axis_taps(pos[1], size[1], left, kw, sw, dw)
+
+
+def taps(conv: Conv2d, o: int, position: Sequence[int], input_size: Sequence[int]) -> list[Tap]:
+    """The products that make up output map ``o`` at ``position``: exactly the taps that land inside the input.
+
+    >>> [(t.i, t.u, t.v, t.h, t.w) for t in taps(Conv2d(1, 1, 3, padding=1), 0, (0, 0), (2, 2))]
+    [(0, 1, 1, 0, 0), (0, 1, 2, 0, 1), (0, 2, 1, 1, 0), (0, 2, 2, 1, 1)]
+    """
+    _check_conv(conv)
+    o = _check_map(conv, o)
+    pos, size, _ = _geometry(conv, position, input_size)
+    rows, cols = _tap_lists(conv, pos, size)
+    first = (o // conv.out_per_group) * conv.in_per_group
+    return [Tap(o, i, u, v, first + i, h, w) for i in range(conv.in_per_group) for u, h in rows for v, w in cols]
+
+
+# -- user-supplied tensors -------------------------------------------------------------------------
+def _exact(value: Any, parameter: str) -> sp.Basic:
+    if isinstance(value, sp.Basic):
+        return value
+    if isinstance(value, (bool, str)):
+        raise VerifierTypeError(f"{parameter} entries must be numbers or SymPy expressions, got {value!r}")
+    if isinstance(value, numbers.Integral):
+        return sp.Integer(int(value))
+    if isinstance(value, Fraction):
+        return sp.Rational(value.numerator, value.denominator)
+    if isinstance(value, numbers.Real):
+        return sp.Float(float(value))
+    raise VerifierTypeError(
+        f"{parameter} entries must be int, Fraction or SymPy numbers/expressions, got {value!r} "
+        f"({type(value).__name__})"
+    )
+
+
+def _flatten(value: Any, shape: tuple[int, ...], parameter: str) -> tuple[sp.Basic, ...]:
+    """Check a nested list / SymPy array / NumPy object array against ``shape``; return its entries flat."""
+    if hasattr(value, "tolist"):
+        value = value.tolist()
+    flat: list[Any] = []
+
+    def walk(node: Any, depth: int, where: tuple[int, ...]) -> None:
+        if depth == len(shape):
+            if isinstance(node, (list, tuple)):
+                raise VerifierError(f"{parameter} must have shape {shape}, got more dimensions at index {where}")
+            flat.append(_exact(node, parameter))
+            return
+        if not isinstance(node, (list, tuple)) or len(node) != shape[depth]:
+            got = len(node) if isinstance(node, (list, tuple)) else "a scalar"
+            raise VerifierError(
+                f"{parameter} must have shape {shape}, got {got} entries along axis {depth} at index {where}"
+            )
+        for k, child in enumerate(node):
+            walk(child, depth + 1, (*where, k))
+
+    walk(value, 0, ())
+    return tuple(flat)
+
+
+class _Operands:
+    """Flat weights, biases and inputs for one conv and input size, converted once."""
+
+    def __init__(self, conv: Conv2d, size: Pair, weights: Any, bias: Any, inputs: Any) -> None:
+        self.conv = conv
+        self.size = size
+        ch = conv.in_channels
+        self.w = _flat("w", conv.weight_shape) if weights is None else _flatten(weights, conv.weight_shape, "weights")
+        if bias is not None and not conv.bias:
+            raise VerifierError(f"bias was given but {conv!r} has bias=False")
+        if conv.bias:
+            self.b: tuple[sp.Basic, ...] | None = (
+                _flat("b", (conv.out_channels,)) if bias is None else _flatten(bias, (conv.out_channels,), "bias")
+            )
+        else:
+            self.b = None
+        shape = (ch, *size)
+        self.x = _flat("x", shape) if inputs is None else _flatten(inputs, shape, "inputs")
+        every = (*self.w, *self.x, *(self.b or ()))
+        self.symbols_only = all(type(e) is sp.Symbol and e.is_commutative for e in every)
+
+    def build(self, o: int, pos: Pair) -> sp.Expr:
+        conv = self.conv
+        rows, cols = _tap_lists(conv, pos, self.size)
+        _, kh, kw = conv.in_per_group, *conv.kernel_pair
+        h_in, w_in = self.size
+        ipg = conv.in_per_group
+        first = (o // conv.out_per_group) * ipg
+        pairs = [
+            (self.w[((o * ipg + i) * kh + u) * kw + v], self.x[((first + i) * h_in + h) * w_in + w])
+            for i in range(ipg)
+            for u, h in rows
+            for v, w in cols
+        ]
+        bias = None if self.b is None else self.b[o]
+        if self.symbols_only:
+            fast = _canonical_sum(pairs, bias)
+            if fast is not None:
+                return fast
+        total = sp.Add(*[a * b for a, b in pairs])
+        return total if bias is None else bias + total
+
+
+def _canonical_sum(pairs: list[tuple[sp.Basic, sp.Basic]], bias: sp.Basic | None) -> sp.Expr | None:
+    """bias + sum(a*b) assembled in SymPy's canonical order, or None when SymPy would combine terms.
+
+    For distinct plain symbols SymPy orders a product's factors by name, the products of a sum by their
+    factors' names, and a lone symbol before every product; nothing else happens, so the result is the
+    same object SymPy's own simplifying constructor would return.
+    """
+    keyed = []
+    for a, b in pairs:
+        na, nb = a.name, b.name
+        if na == nb:
+            return None
+        keyed.append((na, nb, a, b) if na < nb else (nb, na, b, a))
+    keyed.sort(key=lambda t: (t[0], t[1]))
+    for prev, nxt in itertools.pairwise(keyed):
+        if prev[:2] == nxt[:2]:
+            return None
+    terms: list[sp.Basic] = [Mul._from_args((a, b), True) for _, _, a, b in keyed]
+    if bias is not None:
+        terms.insert(0, bias)
+    if not terms:
+        return sp.Integer(0)
+    if len(terms) == 1:
+        return terms[0]
+    return Add._from_args(terms, True)
+
+
+def output_map(
+    conv: Conv2d,
+    o: int,
+    position: Sequence[int],
+    input_size: Sequence[int],
+    *,
+    weights: Any = None,
+    bias: Any = None,
+    inputs: Any = None,
+) -> sp.Expr:
+    """Output map ``o`` of ``conv`` at ``position`` (row, col) for an input of ``input_size`` (H, W).
+
+    The sum runs over exactly the (input map, tap) pairs whose input lies inside the image.
+
+    >>> output_map(Conv2d(4, 2, 1, groups=2, bias=False), 1, (0, 0), (1, 1))   # group 1 reads maps 2, 3
+    w_{1,0,0,0}*x_{2,0,0} + w_{1,1,0,0}*x_{3,0,0}
+    >>> output_map(Conv2d(2, 1, 1), 0, (0, 0), (1, 1), weights=[[[[2]], [[3]]]], bias=[1], inputs=[[[5]], [[7]]])
+    32
+
+    Args:
+        conv: the layer.
+        o: the output map, 0 .. C_out - 1.
+        position: the output position (row, col).
+        input_size: the input's (H, W).
+        weights: values for the weights, shape (C_out, C_in/groups, k_h, k_w); symbols ``w`` by default.
+        bias: values for the biases, shape (C_out,); symbols ``b`` by default when the conv has a bias.
+        inputs: values for the input, shape (C_in, H, W); symbols ``x`` by default.
+    """
+    _check_conv(conv)
+    o = _check_map(conv, o)
+    pos, size, _ = _geometry(conv, position, input_size)
+    return _Operands(conv, size, weights, bias, inputs).build(o, pos)
+
+
+def output_maps(
+    conv: Conv2d,
+    position: Sequence[int],
+    input_size: Sequence[int],
+    *,
+    weights: Any = None,
+    bias: Any = None,
+    inputs: Any = None,
+) -> tuple[sp.Expr, ...]:
+    """All C_out output maps at one position (operands converted once).
+
+    >>> output_maps(Conv2d(2, 2, 1, bias=False), (0, 0), (1, 1))
+    (w_{0,0,0,0}*x_{0,0,0} + w_{0,1,0,0}*x_{1,0,0}, w_{1,0,0,0}*x_{0,0,0} + w_{1,1,0,0}*x_{1,0,0})
+    """
+    _check_conv(conv)
+    pos, size, _ = _geometry(conv, position, input_size)
+    ops = _Operands(conv, size, weights, bias, inputs)
+    return tuple(ops.build(o, pos) for o in range(conv.out_channels))
+
+
+def output_tensor(
+    conv: Conv2d,
+    input_size: Sequence[int],
+    *,
+    weights: Any = None,
+    bias: Any = None,
+    inputs: Any = None,
+) -> sp.ImmutableDenseNDimArray:
+    """Every output map at every position, shape (C_out, H_out, W_out); for small sizes.
+
+    >>> output_tensor(Conv2d(1, 1, 1, bias=False), (1, 2))
+    [[[w_{0,0,0,0}*x_{0,0,0}, w_{0,0,0,0}*x_{0,0,1}]]]
+    """
+    _check_conv(conv)
+    _, size, (ho, wo) = _geometry(conv, (0, 0), input_size)
+    ops = _Operands(conv, size, weights, bias, inputs)
+    flat = [ops.build(o, (r, c)) for o in range(conv.out_channels) for r in range(ho) for c in range(wo)]
+    return sp.ImmutableDenseNDimArray(flat, (conv.out_channels, ho, wo))

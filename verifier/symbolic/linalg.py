@@ -1,0 +1,80 @@
+"""Exact linear algebra for the rank theorems: Jacobians of derived maps and ranks of integer matrices.
+
+Ranks of integer matrices are computed modulo a large prime. A minor that is non-zero modulo p is non-zero
+over the rationals, so the rank modulo p is a proven *lower* bound of the rational rank; the theorems pair
+it with an upper bound from the shape (a matrix with 64 columns has rank at most 64), which makes it exact.
+
+>>> rank_lower_bound([[1, 2], [2, 4]])
+1
+>>> rank_lower_bound([[1, 0, 1], [0, 1, 1]])
+2
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from ..errors import VerifierError
+from .counting import linear_coefficients
+
+__all__ = ["PRIME", "jacobian", "rank_lower_bound"]
+
+PRIME = 2_147_483_647  # 2**31 - 1: products of two residues fit in int64
+
+
+def rank_lower_bound(rows: Any, prime: int = PRIME) -> int:
+    """The rank modulo ``prime`` of an integer matrix: a lower bound of its rank over the rationals.
+
+    Args:
+        rows: a 2-D integer matrix (nested lists, NumPy integer or object array, SymPy Integers).
+        prime: a prime below 2**31.
+    """
+    try:
+        a = np.array(
+            [[int(v) for v in row] for row in (rows.tolist() if hasattr(rows, "tolist") else rows)], dtype=object
+        )
+    except (TypeError, ValueError) as exc:
+        raise VerifierError(f"rows must be a 2-D matrix of integers: {exc}") from None
+    if a.ndim != 2:
+        raise VerifierError(f"rows must be a 2-D matrix of integers, got {a.ndim} dimensions")
+    m = (a % prime).astype(np.int64)
+    rank = 0
+    n_rows, n_cols = m.shape
+    for col in range(n_cols):
+        if rank == n_rows:
+            break
+        nonzero = np.nonzero(m[rank:, col])[0]
+        if nonzero.size == 0:
+            continue
+        piv = rank + int(nonzero[0])
+        if piv != rank:
+            m[[rank, piv]] = m[[piv, rank]]
+        inv = pow(int(m[rank, col]), prime - 2, prime)
+        m[rank] = (m[rank] * inv) % prime
+        below = m[rank + 1 :, col].copy()
+        if below.any():
+            m[rank + 1 :] = (m[rank + 1 :] - (below[:, None] * m[rank][None, :]) % prime) % prime
+        rank += 1
+    return rank
+
+
+def jacobian(maps: Sequence[sp.Expr], variables: Sequence[sp.Symbol]) -> sp.Matrix:
+    """The matrix of derivatives d map_r / d variable_c of maps that are linear in ``variables``.
+
+    Coefficients are read off the sums (see :func:`~verifier.symbolic.linear_coefficients`).
+
+    >>> x, y, a = sp.symbols("x y a")
+    >>> jacobian([a*x + 1, 2*y], [x, y])
+    Matrix([
+    [a, 0],
+    [0, 2]])
+    """
+    rows = []
+    for expr in maps:
+        _, coeffs = linear_coefficients(expr, variables)
+        rows.append([coeffs.get(v, sp.Integer(0)) for v in variables])
+    return sp.Matrix(rows)

@@ -1,0 +1,111 @@
+"""Tensors of SymPy symbols with readable names: weights ``w_{o,i,u,v}``, biases ``b_{o}``, inputs ``x_{i,h,w}``.
+
+Symbols are created once per (name, shape) and cached, so deriving thousands of output maps reuses them.
+
+>>> from verifier.spec import Conv2d
+>>> w = weight_tensor(Conv2d(256, 64, 1, bias=False))
+>>> w.shape
+(64, 256, 1, 1)
+>>> w[0, 3, 0, 0]
+w_{0,3,0,0}
+>>> input_tensor(2, 1, 2)
+[[[x_{0,0,0}, x_{0,0,1}]], [[x_{1,0,0}, x_{1,0,1}]]]
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from itertools import product
+
+import sympy as sp
+
+from .. import _validate as check
+from ..errors import VerifierError, VerifierTypeError
+from ..spec import Conv2d
+
+__all__ = ["bias_vector", "input_tensor", "symbol_grid", "weight_tensor"]
+
+_NAME = re.compile(r"^(\\[A-Za-z]+|[A-Za-z][A-Za-z0-9]*)$")
+
+
+def _check_name(name: object, parameter: str = "name") -> str:
+    if not isinstance(name, str):
+        raise VerifierTypeError(f"{parameter} must be a str, got {name!r} ({type(name).__name__})")
+    if not _NAME.match(name):
+        raise VerifierError(
+            f"{parameter} must be a letter followed by letters or digits, or a LaTeX command like '\\gamma', "
+            f"got {name!r}"
+        )
+    return name
+
+
+@lru_cache(maxsize=32)
+def _flat(name: str, shape: tuple[int, ...]) -> tuple[sp.Symbol, ...]:
+    """The symbols ``name_{i,j,...}`` for every index of ``shape``, in row-major (C) order."""
+    return tuple(sp.Symbol(f"{name}_{{{','.join(map(str, idx))}}}") for idx in product(*map(range, shape)))
+
+
+@lru_cache(maxsize=32)
+def _array(name: str, shape: tuple[int, ...]) -> sp.ImmutableDenseNDimArray:
+    return sp.ImmutableDenseNDimArray(_flat(name, shape), shape)
+
+
+def symbol_grid(name: str, shape: tuple[int, ...]) -> sp.ImmutableDenseNDimArray:
+    """An array of distinct symbols ``name_{i,j,...}``, one per index of ``shape``.
+
+    >>> symbol_grid("g", (2,))
+    [g_{0}, g_{1}]
+    """
+    _check_name(name)
+    dims = check.shape("shape", shape, tuple(range(1, 7)))
+    return _array(name, dims)
+
+
+def weight_tensor(conv: Conv2d, name: str = "w") -> sp.ImmutableDenseNDimArray:
+    """The conv's weights as symbols ``w_{o,i,u,v}`` in PyTorch's OIHW shape (C_out, C_in/groups, k_h, k_w).
+
+    ``i`` counts the input maps of the filter's own group (0 .. C_in/groups - 1), as in PyTorch's weight.
+
+    >>> weight_tensor(Conv2d(4, 2, 1, groups=2, bias=False))
+    [[[[w_{0,0,0,0}]], [[w_{0,1,0,0}]]], [[[w_{1,0,0,0}]], [[w_{1,1,0,0}]]]]
+
+    Args:
+        conv: the layer.
+        name: the letter of the symbols.
+    """
+    _check_conv(conv)
+    return _array(_check_name(name), conv.weight_shape)
+
+
+def bias_vector(conv: Conv2d, name: str = "b") -> sp.ImmutableDenseNDimArray | None:
+    """The conv's biases ``b_{o}``, shape (C_out,), or None when the conv has ``bias=False``.
+
+    >>> bias_vector(Conv2d(3, 2, 1))
+    [b_{0}, b_{1}]
+    >>> bias_vector(Conv2d(3, 2, 1, bias=False)) is None
+    True
+    """
+    _check_conv(conv)
+    _check_name(name)
+    return _array(name, (conv.out_channels,)) if conv.bias else None
+
+
+def input_tensor(channels: int, height: int, width: int, name: str = "x") -> sp.ImmutableDenseNDimArray:
+    """An input of ``channels`` maps of ``height`` x ``width`` symbols ``x_{i,h,w}`` (CHW, one sample).
+
+    >>> input_tensor(1, 2, 2)
+    [[[x_{0,0,0}, x_{0,0,1}], [x_{0,1,0}, x_{0,1,1}]]]
+    """
+    dims = (
+        check.int_at_least("channels", channels, 1),
+        check.int_at_least("height", height, 1),
+        check.int_at_least("width", width, 1),
+    )
+    return _array(_check_name(name), dims)
+
+
+def _check_conv(conv: object) -> Conv2d:
+    if not isinstance(conv, Conv2d):
+        raise VerifierTypeError(f"conv must be a verifier.Conv2d, got {conv!r} ({type(conv).__name__})")
+    return conv
