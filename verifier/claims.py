@@ -306,11 +306,12 @@ def _derive(conv: Conv2d, size: tuple[int, int]) -> _Derived:
     ho, wo = conv.output_size(*size)
     maps = {}
     biases = 0
-    for o, r, c in itertools.product(range(conv.out_channels), range(ho), range(wo)):
-        expr = symbolic.output_map(conv, o, (r, c), size, weights=weights, inputs=inputs)
-        products, others = _split(expr, w_index, x_index)
-        maps[(o, (r, c))] = products
-        biases += others
+    for r, c in itertools.product(range(ho), range(wo)):
+        # the default symbols are the tensors' own, so the engine need not convert operands on every call
+        for o, expr in enumerate(symbolic.output_maps(conv, (r, c), size)):
+            products, others = _split(expr, w_index, x_index)
+            maps[(o, (r, c))] = products
+            biases += others
     return _Derived(conv, size, maps, biases)
 
 

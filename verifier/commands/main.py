@@ -1,19 +1,181 @@
-"""`verifier main`: not built yet; the module that builds it replaces this placeholder."""
+"""`verifier` with no subcommand: the main job.
+
+Proves the theorems (``verifier prove``), judges the thread's claims (``verifier claims``), runs the
+bottleneck at full size and cross-checks it against the derivation (``verifier run``), then prints a short
+report: the answer to the thread's question, the theorem table, the claim table and the run's figures.
+Each part runs through its own subcommand's ``execute`` with that subcommand's default options, so the
+main job reports exactly what the subcommands report. ``--json`` prints one object combining their payloads.
+"""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+from dataclasses import dataclass
+from typing import Any
 
 from ..errors import VerifierError
 from ..progress import Progress
-from ..report import Report
+from ..report import Report, Table, fmt
+from ..spec import Bottleneck, Conv2d
 
-HELP = "(not built yet)"
+HELP = "prove the theorems, judge the thread's claims, run the bottleneck at full size and cross-check it"
+
+PARTS = ("prove", "claims", "run")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """This subcommand takes no options yet."""
+    """Options of the main job (on the top-level parser, so named apart from every subcommand's)."""
+    parser.add_argument(
+        "--skip-run",
+        dest="main_skip_run",
+        action="store_true",
+        help="main job only: prove and judge, but skip the full-size run of the bottleneck",
+    )
+
+
+@dataclass
+class _Part:
+    """One subcommand's outcome inside the main job: its report, or the error that stopped it."""
+
+    name: str
+    report: Report | None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.report is not None and self.report.ok
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.report.data if self.report is not None else {}
+
+
+def _run_part(name: str, progress: Progress) -> _Part:
+    """Run subcommand ``name`` with its default options; an error becomes a failed part, not a crash."""
+    module = importlib.import_module(f"verifier.commands.{name}")
+    parser = argparse.ArgumentParser(prog=f"verifier {name}", add_help=False)
+    module.add_arguments(parser)
+    args = parser.parse_args([])
+    args.json = False
+    args.command = name
+    try:
+        return _Part(name, module.execute(args, progress))
+    except VerifierError as exc:
+        return _Part(name, None, str(exc))
 
 
 def execute(args: argparse.Namespace, progress: Progress) -> Report:
-    raise VerifierError("this subcommand is not built yet")
+    """Prove, judge and run; ``ok`` is True iff every theorem holds, every claim is judged and the run checks."""
+    names = [p for p in PARTS if not (p == "run" and getattr(args, "main_skip_run", False))]
+    parts = {}
+    for name in names:
+        progress.step(f"verifier {name}")
+        parts[name] = _run_part(name, progress)
+    ok = all(part.ok for part in parts.values())
+    prove, claims = parts["prove"], parts["claims"]
+    run = parts.get("run")
+    data: dict[str, Any] = {
+        "all_hold": ok,
+        "theorems": prove.data.get("theorems", []),
+        "claims": claims.data.get("claims", []),
+        "run": run.data if run is not None else None,
+    }
+    errors = {name: part.error for name, part in parts.items() if part.error}
+    if errors:
+        data["errors"] = errors
+    report = Report("How a 1x1 convolution changes the number of feature maps", ok=ok, data=data)
+    report.add(_headline(data))
+    report.add(_theorem_table(prove))
+    report.add(_claim_table(claims))
+    if run is not None:
+        report.add(_run_table(run))
+    else:
+        report.add("Full-size run skipped (--skip-run).")
+    for name, message in errors.items():
+        report.add(f"verifier {name} could not run: {message}")
+    return report
+
+
+def _headline(data: dict[str, Any]) -> str:
+    """The answer to the thread's question, with every number taken from the specs, stated only if proved."""
+    block = Bottleneck()
+    convs = dict(block.convs())
+    reduce, expand = convs["conv1"], convs["conv3"]
+    verdicts = {c["id"]: c["verdict"] for c in data["claims"]}
+    holds = {t["id"]: t["holds"] for t in data["theorems"]}
+    deciding = ("all-inputs", "maps-equal-filters", "parameter-count")
+    if not all(holds.get(t) for t in deciding) or verdicts.get("n2-maps") != "true":
+        missing = [t for t in deciding if not holds.get(t)]
+        return (
+            "The answer is not established: "
+            + (f"theorems {', '.join(missing)} did not hold or were not checked" if missing else "")
+            + ("" if verdicts.get("n2-maps") == "true" else "; the n2-maps claim was not judged true")
+            + "."
+        )
+
+    def layer(conv: Conv2d) -> str:
+        kh, kw = conv.kernel_pair
+        return (
+            f"{conv.in_channels} -> {conv.out_channels}: {conv.out_channels} filters of {kh}x{kw}x{conv.in_channels}"
+            f" ({conv.weight_count:,} weights)"
+        )
+
+    from .. import symbolic
+
+    small = Conv2d(3, 2, 1)
+    example = symbolic.output_map(small, 0, (0, 0), (1, 1))
+    return (
+        "Answer: a 1x1 convolution outputs one map per filter, and each filter spans all input maps: at every "
+        "pixel, output map o is its bias plus each input map times its own weight, every input map used, none "
+        f"selected (derived for {small.in_channels} input maps: y_0 = {example}). So the number of output maps "
+        "is the number of filters (n2), never n1*n2: the n1*n2 per-channel products are summed inside each filter.\n"
+        f"Top layer {layer(reduce)}; bottom layer {layer(expand)}."
+    )
+
+
+def _theorem_table(part: _Part) -> Table | str:
+    theorems = part.data.get("theorems", [])
+    if not theorems:
+        return f"Theorems: not checked ({part.error or 'no theorems reported'})."
+    return Table(
+        ["theorem", "verdict", "statement"],
+        [
+            [t.get("id", "?"), "holds" if t.get("holds") else "FAILS", _short(t.get("statement", ""), 70)]
+            for t in theorems
+        ],
+    )
+
+
+def _claim_table(part: _Part) -> Table | str:
+    claims = part.data.get("claims", [])
+    if not claims:
+        return f"Claims: not judged ({part.error or 'no claims reported'})."
+    return Table(
+        ["claim", "speaker", "verdict", "quote"],
+        [[c["id"], c.get("speaker", ""), c["verdict"], _short(c["quote"], 48)] for c in claims],
+    )
+
+
+def _run_table(part: _Part) -> Table | str:
+    run = part.data
+    if not run:
+        return f"Full-size run: did not run ({part.error or 'no figures reported'})."
+    rows: list[list[Any]] = []
+    for key in ("input_shape", "output_shape", "dtype", "seconds", "macs", "gmacs_per_s", "peak_bytes"):
+        if key in run:
+            rows.append([key, _cell(run[key])])
+    for key, value in (run.get("crosscheck") or {}).items():
+        rows.append([f"crosscheck.{key}", _cell(value)])
+    return Table(["run figure", "value"], rows)
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return "x".join(fmt(v) for v in value)
+    return fmt(value)
+
+
+def _short(text: str, width: int) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= width else text[: width - 3] + "..."
