@@ -1,0 +1,342 @@
+"""Proofs about whole ResNets: totals against the reference implementations, stage counts against a hand loop."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from verifier import VerifierError
+from verifier.conventions import CONVENTIONS, KERAS_PUBLISHED, PUBLISHED, get_convention, reconcile
+from verifier.execute import MacCounter, run_counted
+from verifier.layers import AdaptiveAvgPool2d, Linear, MaxPool2d, side_counts
+from verifier.models import (
+    MODEL_NAMES,
+    PAPER_TABLE1_GFLOPS,
+    ResNet,
+    bottleneck_vs_basic,
+    group_rows,
+    keras_count,
+    projection_shortcut_cost,
+    resnet,
+    variant_gap,
+)
+
+# Parameter counts torchvision reports for its models (the `num_params` of each weights entry in
+# pytorch/vision, torchvision/models/resnet.py, also shown in torchvision's model docs).
+TORCHVISION_PARAMS = {
+    "resnet18": 11_689_512,
+    "resnet34": 21_797_672,
+    "resnet50": 25_557_032,
+    "resnet101": 44_549_160,
+    "resnet152": 60_192_808,
+    "resnext50_32x4d": 25_028_904,
+    "wide_resnet50_2": 68_883_240,
+}
+
+# The family as torchvision's builders define it: block kind, blocks per stage, groups, width per group.
+FAMILY = {
+    "resnet18": ("basic", (2, 2, 2, 2), 1, 64),
+    "resnet34": ("basic", (3, 4, 6, 3), 1, 64),
+    "resnet50": ("bottleneck", (3, 4, 6, 3), 1, 64),
+    "resnet101": ("bottleneck", (3, 4, 23, 3), 1, 64),
+    "resnet152": ("bottleneck", (3, 8, 36, 3), 1, 64),
+    "resnext50_32x4d": ("bottleneck", (3, 4, 6, 3), 32, 4),
+    "wide_resnet50_2": ("bottleneck", (3, 4, 6, 3), 1, 128),
+}
+
+
+def _out(size: int, k: int, s: int, p: int) -> int:
+    return (size + 2 * p - k) // s + 1
+
+
+def hand_counts(name: str, variant: str, hw: int = 224) -> dict[str, dict[str, int]]:
+    """Params, MACs and side quantities per stage, by plain arithmetic over a hand-written loop of blocks.
+
+    Uses no verifier class: each conv's cost is written out as k*k*C_in/g*C_out weights times output pixels.
+    """
+    kind, layers, groups, wpg = FAMILY[name]
+    stages: dict[str, dict[str, int]] = {}
+    h = _out(hw, 7, 2, 3)
+    stem = {"params": 7 * 7 * 3 * 64 + 2 * 64, "macs": h * h * 7 * 7 * 3 * 64, "bn": 64 * h * h, "add": 0}
+    stages["stem"] = stem
+    h = _out(h, 3, 2, 1)
+    c = 64
+    for stage, (planes, count) in enumerate(zip((64, 128, 256, 512), layers, strict=True), start=1):
+        st = {"params": 0, "macs": 0, "bn": 0, "add": 0}
+        for i in range(count):
+            s = 2 if stage > 1 and i == 0 else 1
+            ho = _out(h, 3, s, 1)
+            if kind == "bottleneck":
+                width = planes * wpg // 64 * groups
+                out = 4 * planes
+                at = ho if variant == "v1" else h  # where the first 1x1 runs
+                convs = [  # (weights, output pixels)
+                    (c * width, at * at),
+                    (9 * (width // groups) * width, ho * ho),
+                    (width * out, ho * ho),
+                ]
+                bns = [(width, at * at), (width, ho * ho), (out, ho * ho)]
+            else:
+                out = planes
+                convs = [(9 * c * planes, ho * ho), (9 * planes * planes, ho * ho)]
+                bns = [(planes, ho * ho), (planes, ho * ho)]
+            if s != 1 or c != out:
+                convs.append((c * out, ho * ho))
+                bns.append((out, ho * ho))
+            st["params"] += sum(w for w, _ in convs) + sum(2 * ch for ch, _ in bns)
+            st["macs"] += sum(w * px for w, px in convs)
+            st["bn"] += sum(ch * px for ch, px in bns)
+            st["add"] += out * ho * ho
+            c, h = out, ho
+        stages[f"layer{stage}"] = st
+    stages["head"] = {"params": c * 1000 + 1000, "macs": c * 1000, "bn": 0, "add": 0}
+    return stages
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_parameter_totals_equal_torchvision_to_the_unit(name: str) -> None:
+    assert resnet(name).param_count == TORCHVISION_PARAMS[name]
+    assert resnet(name, "v1").param_count == TORCHVISION_PARAMS[name]
+
+
+@pytest.mark.parametrize("variant", ["v1", "v1.5"])
+@pytest.mark.parametrize("name", MODEL_NAMES)
+def test_stage_counts_equal_a_hand_written_loop_over_blocks(name: str, variant: str) -> None:
+    net = resnet(name, variant)
+    expected = hand_counts(name, variant)
+    assert net.stage_macs() == {stage: v["macs"] for stage, v in expected.items()}
+    params_by_stage: dict[str, int] = {}
+    for row in net.rows():
+        stage = (
+            row.name.split(".")[0]
+            if row.name.startswith("layer")
+            else "head"
+            if row.name in ("avgpool", "flatten", "fc")
+            else "stem"
+        )
+        params_by_stage[stage] = params_by_stage.get(stage, 0) + row.params
+    assert params_by_stage == {stage: v["params"] for stage, v in expected.items()}
+    side = net.side_counts()
+    assert side["batchnorm_elements"] == sum(v["bn"] for v in expected.values())
+    assert side["residual_adds"] == sum(v["add"] for v in expected.values())
+
+
+@pytest.mark.parametrize("name", ["resnet18", "resnet50", "resnext50_32x4d"])
+@pytest.mark.parametrize("input_shape", [(1, 3, 224, 224), (2, 3, 160, 128), (1, 3, 33, 47)])
+def test_layer_rows_add_up_to_the_totals_at_every_depth(name: str, input_shape: tuple[int, ...]) -> None:
+    net = resnet(name)
+    rows = net.rows(input_shape)
+    macs, params = net.macs(input_shape), net.param_count
+    assert sum(r.macs for r in rows) == macs
+    assert sum(r.params for r in rows) == params
+    for depth in (1, 2, 3, 4):
+        groups = group_rows(rows, depth, net.module_kinds())
+        assert sum(g["macs"] for g in groups) == macs
+        assert sum(g["params"] for g in groups) == params
+    assert macs % input_shape[0] == 0 and macs // input_shape[0] == net.macs((1, *input_shape[1:]))
+
+
+def test_each_rows_shapes_chain_into_the_next_and_end_in_the_classes() -> None:
+    rows = resnet("resnet50").rows((2, 3, 224, 224))
+    stem_and_head = [r for r in rows if not r.name.startswith("layer")]
+    assert [r.output_shape for r in stem_and_head] == [
+        (2, 64, 112, 112), (2, 64, 112, 112), (2, 64, 112, 112), (2, 64, 56, 56),
+        (2, 2048, 1, 1), (2, 2048), (2, 1000),
+    ]  # fmt: skip
+    block_outputs = [r.output_shape for r in rows if r.name.endswith(".relu") and r.path == "merge"]
+    assert block_outputs[2] == (2, 256, 56, 56) and block_outputs[-1] == (2, 2048, 7, 7)
+
+
+@pytest.mark.parametrize("name", ["resnet50", "resnet101", "resnet152", "resnext50_32x4d", "wide_resnet50_2"])
+def test_v1_and_v1_5_differ_only_where_the_stride_moves(name: str) -> None:
+    v1, v15 = resnet(name, "v1").rows(), resnet(name, "v1.5").rows()
+    differing = [(a.name, Fraction(b.macs, a.macs)) for a, b in zip(v1, v15, strict=True) if a.macs != b.macs]
+    # Only the first 1x1 of each downsampling block, which v1.5 runs on the 2x larger input: 4 times the MACs.
+    assert differing == [(f"layer{s}.0.conv1", Fraction(4)) for s in (2, 3, 4)]
+    gap = variant_gap(name)
+    assert gap.gap == gap.v1_5 - gap.v1 == sum(3 * a.macs for a in v1 if a.name in dict(differing))
+
+
+@pytest.mark.parametrize("name", ["resnet18", "resnet34"])
+def test_basic_block_networks_are_the_same_in_both_variants(name: str) -> None:
+    assert resnet(name, "v1").rows() == resnet(name, "v1.5").rows()
+    assert variant_gap(name).blocks == ()
+
+
+@pytest.mark.parametrize("name", list(PAPER_TABLE1_GFLOPS))
+def test_paper_table1_is_met_by_v1_within_its_last_printed_digit(name: str) -> None:
+    paper = Fraction(str(PAPER_TABLE1_GFLOPS[name])) * 10**9
+    assert abs(resnet(name, "v1").macs() - paper) < Fraction(10**8)
+
+
+@pytest.mark.parametrize("name", ["resnet50", "resnet101", "resnet152"])
+def test_paper_table1_is_missed_by_v1_5_for_bottleneck_networks(name: str) -> None:
+    paper = Fraction(str(PAPER_TABLE1_GFLOPS[name])) * 10**9
+    assert resnet(name, "v1.5").macs() - paper > Fraction(10**8)
+
+
+@pytest.mark.parametrize("name", list(KERAS_PUBLISHED))
+def test_keras_total_is_pytorch_plus_conv_biases_plus_moving_statistics(name: str) -> None:
+    net = resnet(name, "v1")
+    kind, layers, _, _ = FAMILY[name]
+    # conv biases by hand: one per output map of every conv (stem, 3 per block, one projection per stage)
+    biases = 64 + sum(n * (p + p + 4 * p) + 4 * p for p, n in zip((64, 128, 256, 512), layers, strict=True))
+    k = keras_count(net)
+    assert k.conv_biases == biases
+    assert k.moving_statistics == 2 * biases  # each conv feeds a BatchNorm of as many maps: mean and variance
+    assert k.total == TORCHVISION_PARAMS[name] + biases + 2 * biases == KERAS_PUBLISHED[name]
+    assert kind == "bottleneck"
+
+
+@pytest.mark.parametrize("published", PUBLISHED, ids=lambda p: f"{p.convention}-{p.model}")
+def test_each_published_counter_figure_is_reproduced_from_the_closed_forms(published: object) -> None:
+    convention = get_convention(published.convention)  # type: ignore[attr-defined]
+    net = resnet(published.model, published.variant)  # type: ignore[attr-defined]
+    assert published.reproduced_by(convention.total(net))  # type: ignore[attr-defined]
+
+
+def test_published_figures_are_not_reproduced_by_the_wrong_convention() -> None:
+    """The check can fail: ptflops' printed 4.12 is not met by bare MACs, nor torchvision's 4.089 by ptflops."""
+    net = resnet("resnet50")
+    by_name = {(p.convention, p.model): p for p in PUBLISHED}
+    assert not by_name[("ptflops", "resnet50")].reproduced_by(get_convention("multiply-adds").total(net))
+    assert not by_name[("torchvision", "resnet50")].reproduced_by(get_convention("ptflops").total(net))
+    assert not by_name[("torchvision", "resnet50")].reproduced_by(resnet("resnet50", "v1").macs())
+
+
+def test_conventions_differ_from_the_macs_exactly_by_what_they_add() -> None:
+    net = resnet("resnet50")
+    macs, side = net.macs(), net.side_counts()
+    hand = hand_counts("resnet50", "v1.5")
+    # a ReLU follows every BatchNorm except the projections' (the block's last ReLU comes after the add, on
+    # as many elements as its last BatchNorm)
+    projection_bn = sum(4 * p * (56 // (p // 64)) ** 2 for p in (64, 128, 256, 512))
+    assert side["relu_elements"] == sum(v["bn"] for v in hand.values()) - projection_bn
+    totals = {row["convention"]: row["total"] for row in reconcile(net)}
+    assert totals["multiply-adds"] == totals["torchvision"] == macs
+    assert totals["FLOPs (2 x MACs)"] == 2 * macs
+    assert totals["fvcore"] - macs == 2 * side["batchnorm_elements"] + 2048 * 7 * 7
+    assert totals["ptflops"] - macs == (
+        1000 + 2 * side["batchnorm_elements"] + side["relu_elements"] + 64 * 112 * 112 + 2048 * 7 * 7
+    )
+    bn_params = sum(r.params for r in net.rows() if type(r.layer).__name__ == "BatchNorm2d")
+    assert totals["torchinfo"] - macs == bn_params + 1000
+    assert totals["thop (without BatchNorm)"] - macs == 2048 * (7 * 7 + 1)
+    assert len(CONVENTIONS) == len(totals)
+
+
+def test_figure5_bottleneck_and_basic_block_networks_have_similar_complexity() -> None:
+    c = bottleneck_vs_basic()
+    assert c.holds
+    # identity blocks at every stage, in units of planes^2 per pixel: bottleneck 4 + 9 + 4, basic 9 + 9
+    assert [r for _, r in c.detail] == [Fraction(4 + 9 + 4, 9 + 9)] * 4
+    assert (c.left_value, c.right_value) == (resnet("resnet50", "v1").macs(), resnet("resnet34", "v1").macs())
+    assert abs(c.ratio - 1) <= Fraction(1, 10)
+
+
+def test_figure5_a_projection_shortcut_about_doubles_a_bottleneck_but_not_a_basic_block() -> None:
+    c = projection_shortcut_cost("resnet50")
+    assert c.holds
+    # an identity bottleneck (17 planes^2 per pixel) gains a 4p -> 4p projection (16 planes^2 per pixel)
+    assert [r for _, r in c.detail] == [Fraction(17 + 16, 17)] * 4
+    assert 1 < c.ratio < 2  # the whole network grows less: stem, classifier and downsampling blocks are unchanged
+    basic = projection_shortcut_cost("resnet34")
+    assert not basic.holds  # a p -> p projection adds 1 to 18 planes^2 per pixel
+    assert [r for _, r in basic.detail] == [Fraction(18 + 1, 18)] * 4
+
+
+def test_shortcut_c_adds_one_projection_per_identity_block() -> None:
+    b, c = resnet("resnet50", shortcut="B"), resnet("resnet50", shortcut="C")
+    extra = c.param_count - b.param_count
+    hand = sum((n - 1) * (4 * p * 4 * p + 2 * 4 * p) for p, n in zip((64, 128, 256, 512), (3, 4, 6, 3), strict=True))
+    assert extra == hand
+
+
+def test_unknown_model_names_list_the_valid_ones() -> None:
+    with pytest.raises(
+        VerifierError, match=r"model must be one of resnet18, resnet34, .*wide_resnet50_2, got 'resnet51'"
+    ):
+        resnet("resnet51")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"layers": (3, 4, 6)}, r"layers must be 4 positive ints .*got \(3, 4, 6\)"),
+        ({"layers": (3, 4, 0, 3)}, r"layers\[2\] must be a positive int, got 0"),
+        ({"variant": "v2"}, r"variant must be 'v1' or 'v1.5', got 'v2'"),
+        ({"shortcut": "A"}, r"shortcut must be 'B' or 'C', got 'A'"),
+        ({"block": "basic", "groups": 32}, r"basic blocks take groups=1 and width_per_group=64"),
+        ({"block": "dense"}, r"block must be 'basic' or 'bottleneck', got 'dense'"),
+    ],
+)
+def test_bad_network_arguments_are_named_in_the_error(kwargs: dict[str, object], message: str) -> None:
+    args: dict[str, object] = {"name": "x", "block": "bottleneck", "layers": (3, 4, 6, 3), **kwargs}
+    with pytest.raises(VerifierError, match=message):
+        ResNet(**args)  # type: ignore[arg-type]
+
+
+def test_a_one_pixel_input_runs_as_in_torchvision_but_a_wrong_channel_count_is_refused() -> None:
+    # padding keeps every layer's output at least 1x1, so a 1x1 image is a valid (if useless) input
+    assert resnet("resnet50").output_shape((1, 3, 1, 1)) == (1, 1000)
+    assert resnet("resnet50").macs((1, 3, 1, 1)) == hand_counts_total("resnet50", "v1.5", 1)
+    with pytest.raises(VerifierError, match="input has 1 channels but the conv expects 3"):
+        resnet("resnet50").macs((1, 1, 224, 224))
+
+
+def test_max_pool_output_matches_an_enumeration_of_windows() -> None:
+    for size in range(1, 20):
+        for k, s, p in [(3, 2, 1), (2, 2, 0), (3, 1, 1), (3, 3, 0)]:
+            if size + 2 * p < k:
+                continue
+            starts = [a for a in range(0, size + 2 * p, s) if a + k <= size + 2 * p]
+            assert MaxPool2d(k, s, p).output_shape((1, 2, size, size)) == (1, 2, len(starts), len(starts))
+
+
+def test_side_counts_of_the_pools_and_the_classifier() -> None:
+    assert side_counts(MaxPool2d(3, 2, 1), (1, 64, 112, 112), (1, 64, 56, 56)) == {
+        "maxpool_inputs": 64 * 112 * 112,
+        "maxpool_comparisons": 64 * 56 * 56 * 8,
+    }
+    assert side_counts(AdaptiveAvgPool2d(1), (2, 2048, 7, 7), (2, 2048, 1, 1)) == {
+        "avgpool_inputs": 2 * 2048 * 49,
+        "avgpool_outputs": 2 * 2048,
+    }
+    assert Linear(2048, 1000).macs((3, 2048)) == 3 * 2048 * 1000
+    with pytest.raises(VerifierError, match="input has 1000 features but the linear layer expects 2048"):
+        Linear(2048, 1000).macs((1, 1000))
+
+
+def test_engine_counts_equal_the_closed_form_on_a_small_input() -> None:
+    run = run_counted(resnet("resnet50", "v1"), (1, 3, 64, 64), seed=1)
+    assert run.matches and run.macs_performed == hand_counts_total("resnet50", "v1", 64)
+    assert run.output_shape == (1, 1000)
+    assert len(run.calls) == 53 + 1  # 53 convs (1 stem + 16 blocks x 3 + 4 projections) and the classifier
+
+
+def hand_counts_total(name: str, variant: str, hw: int) -> int:
+    return sum(v["macs"] for v in hand_counts(name, variant, hw).values())
+
+
+def test_a_conv_engine_that_ignores_the_stride_is_caught() -> None:
+    """The counter reads the arrays the engine returns, so an engine doing the wrong work is exposed."""
+    from verifier.numeric import conv2d
+
+    def strideless(x: np.ndarray, w: np.ndarray, b: object = None, stride: object = 1, **kw: object) -> np.ndarray:
+        return conv2d(x, w, b, 1, **kw)  # type: ignore[arg-type]
+
+    run = run_counted(resnet("resnet18"), (1, 3, 32, 32), conv2d=strideless)
+    assert not run.matches and run.macs_performed > run.macs_closed_form
+    counter = MacCounter(strideless)
+    x, w = np.ones((1, 4, 8, 8), np.float32), np.ones((2, 4, 3, 3), np.float32)
+    counter.conv("c", x, w, (2, 2), (1, 1), 1)
+    assert counter.total == 2 * 8 * 8 * 4 * 9 != 2 * 4 * 4 * 4 * 9  # the work done, not the work intended
+
+
+@pytest.mark.slow
+def test_engine_runs_resnet50_at_full_size_performing_exactly_the_closed_form_macs() -> None:
+    run = run_counted(resnet("resnet50"), (1, 3, 224, 224), seed=0)
+    assert run.macs_performed == run.macs_closed_form == hand_counts_total("resnet50", "v1.5", 224)
+    assert run.output_shape == (1, 1000) and run.dtype == "float32" and run.seconds > 0
