@@ -1,0 +1,1 @@
+"""Helpers the pages call while the site builds: figures as inline SVG, LaTeX blocks, Markdown tables."""

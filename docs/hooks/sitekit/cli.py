@@ -1,0 +1,73 @@
+"""Run the command line inside the build and capture what it prints, so its page cannot drift from it."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import os
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Run:
+    """One invocation: the arguments, the exit status and what went to stdout and stderr."""
+
+    argv: tuple[str, ...]
+    status: int
+    stdout: str
+    stderr: str
+
+    @property
+    def command(self) -> str:
+        return " ".join(("verifier", *self.argv))
+
+    def json(self) -> Any:
+        return json.loads(self.stdout)
+
+
+def run(*argv: str) -> Run:
+    """``verifier ARGV...`` in this process (theorem checks are cached, so pages share their work)."""
+    from verifier import cli
+
+    out, err = io.StringIO(), io.StringIO()
+    env = {"COLUMNS": "100"}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                status = cli.main(list(argv))
+            except SystemExit as exc:  # --help and usage errors leave through argparse
+                status = int(exc.code or 0)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return Run(tuple(argv), status, out.getvalue(), err.getvalue())
+
+
+def shorten(value: Any, keep: int = 2) -> tuple[Any, bool]:
+    """``value`` with every list cut to its first ``keep`` items; the flag says whether anything was cut."""
+    cut = False
+
+    def walk(v: Any) -> Any:
+        nonlocal cut
+        if isinstance(v, list):
+            if len(v) > keep:
+                cut = True
+            return [walk(x) for x in v[:keep]]
+        if isinstance(v, dict):
+            return {k: walk(x) for k, x in v.items()}
+        return v
+
+    return walk(value), cut
+
+
+def fenced(text: str, lang: str = "text") -> str:
+    """A fenced code block that survives any backticks inside ``text``."""
+    fence = "````" if "```" in text else "```"
+    return f"\n{fence}{lang}\n{text.rstrip()}\n{fence}\n"

@@ -1,0 +1,280 @@
+"""The documentation site: it builds strictly, serves everything itself, and every page renders in Chromium.
+
+The browser tests drive Debian's ``chromium`` through Python playwright (never ``playwright install``). They
+visit each page of a freshly built site served on 127.0.0.1 and fail on any formula KaTeX did not render, any
+figure that did not load, any console error and any request to another host. With ``VERIFIER_SCREENSHOTS=DIR``
+they also save a full-page PNG of every page into DIR.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import os
+import re
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+CHROMIUM = Path(os.environ.get("VERIFIER_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+PAGES = sorted(p.relative_to(DOCS).as_posix() for p in DOCS.glob("*.md"))
+
+
+def page_path(md: str) -> str:
+    """Where mkdocs puts a page (directory URLs): index.md -> '', counting.md -> 'counting/'."""
+    return "" if md == "index.md" else md.removesuffix(".md") + "/"
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site built with ``mkdocs build --strict`` into a temporary folder (any warning fails the build)."""
+    out = tmp_path_factory.mktemp("site")
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    proc = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, f"mkdocs build --strict failed:\n{proc.stdout}\n{proc.stderr}"
+    return out
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def server(site: Path) -> Iterator[str]:
+    """The built site served over HTTP on 127.0.0.1 (a free port), as its base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Chromium from the Debian package, launched through playwright."""
+    if not CHROMIUM.is_file():
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}. The browser tests need Debian's chromium package "
+            "(apt-get install chromium) or VERIFIER_CHROMIUM=/path/to/chromium; they never skip.",
+            pytrace=False,
+        )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+# Everything a page must satisfy once loaded, measured by the page itself.
+_INSPECT = r"""
+() => {
+  const inside = (node, selector) => node.parentElement && node.parentElement.closest(selector);
+  const math = Array.from(document.querySelectorAll('.arithmatex'));
+  const unrendered = math.filter(el => !el.querySelector('.katex, .katex-error')).map(el => el.textContent.slice(0, 80));
+  const errors = Array.from(document.querySelectorAll('.katex-error')).map(el => el.getAttribute('title') || el.textContent)
+    .concat(Array.from(document.querySelectorAll('.katex-html [style*="color"]'))
+      .filter(el => el.style.color === 'rgb(204, 0, 1)')  // katex-render.js's errorColor, #cc0001
+      .filter(el => !(el.parentElement && el.parentElement.closest('[style*="rgb(204, 0, 1)"]')))
+      .map(el => 'unknown command ' + el.textContent));
+  const zeroWidth = Array.from(document.querySelectorAll('.katex'))
+    .filter(el => el.getBoundingClientRect().width === 0).map(el => el.textContent.slice(0, 80));
+  const rawTex = [];
+  const pattern = /\\\(|\\\)|\\\[|\\\]|\$\$|\$[^\s$][^$]*\$|\\(?:frac|sum|mathbf|cdot|begin|end|left|right|text|qquad)\b/;
+  const walker = document.createTreeWalker(document.querySelector('article') || document.body, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if (inside(node, 'pre, code, script, style, .katex, .md-clipboard')) continue;
+    if (pattern.test(node.textContent)) rawTex.push(node.textContent.trim().slice(0, 80));
+  }
+  const images = Array.from(document.images);
+  const brokenImages = images.filter(img => !img.complete || img.naturalWidth === 0).map(img => img.src);
+  const figures = Array.from(document.querySelectorAll('article figure svg, article figure img'));
+  const emptyFigures = figures.filter(el => {
+    const r = el.getBoundingClientRect();
+    return r.width === 0 || r.height === 0 || (el.tagName === 'svg' && el.querySelectorAll('path, use').length === 0);
+  }).length;
+  return {formulas: math.length, unrendered, errors, zeroWidth, rawTex,
+          images: images.length, brokenImages, figures: figures.length, emptyFigures};
+}
+"""
+
+
+def visit(browser: Any, url: str, screenshot: Path | None = None) -> dict[str, Any]:
+    """Load ``url`` in a fresh context and return what :data:`_INSPECT` found, plus the page's console
+    errors, the requests to hosts other than 127.0.0.1 (blocked) and the requests that failed."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="light")
+    console: list[str] = []
+    offsite: list[str] = []
+    failed: list[str] = []
+
+    def route(r: Any) -> None:
+        target = r.request.url
+        if target.startswith(("data:", "blob:")) or urlsplit(target).hostname == "127.0.0.1":
+            r.continue_()
+        else:
+            offsite.append(target)
+            r.abort()
+
+    try:
+        context.route("**/*", route)
+        page = context.new_page()
+        page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: console.append(f"uncaught: {e}"))
+        page.on("requestfailed", lambda r: failed.append(f"{r.url} ({r.failure})"))
+        page.on("response", lambda r: failed.append(f"{r.url} (HTTP {r.status})") if r.status >= 400 else None)
+        page.goto(url, wait_until="networkidle")
+        try:  # KaTeX typesets after load; what it leaves unrendered is reported below, not here
+            page.wait_for_function(
+                "() => Array.from(document.querySelectorAll('.arithmatex'))"
+                ".every(el => el.querySelector('.katex, .katex-error'))",
+                timeout=10_000,
+            )
+        except PlaywrightTimeout:
+            pass
+        page.evaluate("() => document.fonts.ready.then(() => true)")
+        found: dict[str, Any] = page.evaluate(_INSPECT)
+        if screenshot is not None:
+            screenshot.parent.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(screenshot), full_page=True)
+    finally:
+        context.close()
+    found.update(console=console, offsite=offsite, failed=[f for f in failed if f.split(" ")[0] not in offsite])
+    return found
+
+
+def problems(found: dict[str, Any]) -> dict[str, Any]:
+    """The non-empty complaints in a :func:`visit` result."""
+    keys = ("unrendered", "errors", "zeroWidth", "rawTex", "brokenImages", "console", "offsite", "failed")
+    out = {k: found[k] for k in keys if found[k]}
+    if found["emptyFigures"]:
+        out["emptyFigures"] = found["emptyFigures"]
+    return out
+
+
+# -- the build ---------------------------------------------------------------------------------------------
+
+
+def test_every_page_is_built_and_listed_in_the_navigation(site: Path) -> None:
+    home = (site / "index.html").read_text(encoding="utf-8")
+    for md in PAGES:
+        assert (site / page_path(md) / "index.html").is_file(), f"{md} was not built"
+        if md != "index.md":
+            assert f'href="{page_path(md)}"' in home, f"{md} is not in the navigation"
+
+
+def test_katex_is_served_from_the_site_and_not_kept_in_the_repository(site: Path) -> None:
+    katex = site / "assets" / "katex"
+    css = (katex / "katex.min.css").read_text(encoding="utf-8")
+    woff2 = set(re.findall(r"url\((fonts/[^)]+\.woff2)\)", css))
+    assert woff2, "katex.min.css names no WOFF2 font"
+    missing = sorted(f for f in woff2 if not (katex / f).is_file())
+    assert not missing, f"fonts the stylesheet asks for are not in the site: {missing}"
+    assert (katex / "katex.min.js").is_file() and (katex / "contrib" / "auto-render.min.js").is_file()
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert not [f for f in tracked.splitlines() if "katex" in f.lower() and not f.startswith("docs/")], (
+        "KaTeX's files belong in node_modules (npm ci), not in the repository"
+    )
+
+
+def test_no_page_asks_another_host_for_anything(site: Path) -> None:
+    loads = re.compile(
+        r"<(?:script|img|iframe|source|audio|video)\b[^>]*\bsrc=\"(https?:)?//|"
+        r"<link\b[^>]*\bhref=\"(https?:)?//|url\((['\"]?)(https?:)?//",
+        re.I,
+    )
+    offenders = []
+    for path in sorted(site.rglob("*")):
+        if path.suffix in (".html", ".css") and loads.search(path.read_text(encoding="utf-8", errors="replace")):
+            offenders.append(path.relative_to(site).as_posix())
+    assert not offenders, f"pages that would load from another host: {offenders}"
+
+
+def test_figures_are_reproducible_byte_for_byte() -> None:
+    sys.path.insert(0, str(DOCS / "hooks"))
+    try:
+        from sitekit import diagrams, figures
+
+        from verifier.spec import Bottleneck
+
+        figures.configure()
+        first = figures.svg(diagrams.bottleneck(Bottleneck(), 56, 56), "caption")
+        second = figures.svg(diagrams.bottleneck(Bottleneck(), 56, 56), "caption")
+    finally:
+        sys.path.remove(str(DOCS / "hooks"))
+    assert first == second
+    assert "<dc:date>" not in first and "<metadata>" not in first
+
+
+# -- the browser ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("md", PAGES)
+def test_page_renders_every_formula_and_figure_without_errors_or_offsite_requests(
+    browser: Any, server: str, md: str
+) -> None:
+    shots = os.environ.get("VERIFIER_SCREENSHOTS")
+    name = md.removesuffix(".md")
+    found = visit(browser, server + page_path(md), Path(shots) / f"{name}.png" if shots else None)
+    assert not problems(found), f"{md}: {problems(found)}"
+
+
+@pytest.mark.browser
+def test_the_site_has_formulas_and_figures_for_the_browser_checks_to_judge(browser: Any, server: str) -> None:
+    found = visit(browser, server)
+    assert found["formulas"] >= 2 and found["figures"] >= 1, found
+
+
+@pytest.mark.browser
+def test_the_browser_checks_catch_a_broken_page(browser: Any, server: str, site: Path) -> None:
+    probe = site / "_probe" / "index.html"
+    probe.parent.mkdir(exist_ok=True)
+    probe.write_text(
+        """<!doctype html><html><head><meta charset="utf-8">
+<link rel="stylesheet" href="../assets/katex/katex.min.css"></head><body><article>
+<p><span class="arithmatex">\\(\\frac{1}{\\)</span> and raw $$x^2$$ left as text</p>
+<p><span class="arithmatex">\\(\\nosuchcommand{x}\\)</span> <span class="arithmatex">\\(\\frac{1}\\)</span></p>
+<p><span class="arithmatex">\\(x\\)</span></p>
+<figure><img src="../no-such-figure.png"></figure>
+<img src="https://example.invalid/pixel.png">
+<script src="../assets/katex/katex.min.js"></script>
+<script src="../assets/katex/contrib/auto-render.min.js"></script>
+<script src="../javascripts/katex-render.js"></script>
+<script>console.error("probe error")</script>
+</article></body></html>""",
+        encoding="utf-8",
+    )
+    found = problems(visit(browser, server + "_probe/"))
+    assert found.get("unrendered") == ["\\(\\frac{1}{\\)"], found  # an open brace hides the closing delimiter
+    assert len(found.get("errors", [])) == 2, found
+    assert "parse error" in found["errors"][0] and "nosuchcommand" in found["errors"][1], found
+    assert found.get("rawTex"), found
+    assert found.get("brokenImages"), found
+    assert found.get("console") and any("probe error" in c for c in found["console"]), found
+    assert found.get("offsite") == ["https://example.invalid/pixel.png"], found
