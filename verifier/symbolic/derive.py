@@ -162,20 +162,40 @@ class _Operands:
         self.x = _flat("x", shape) if inputs is None else _flatten(inputs, shape, "inputs")
         every = (*self.w, *self.x, *(self.b or ()))
         self.symbols_only = all(type(e) is sp.Symbol and e.is_commutative for e in every)
+        # Exact numbers (Integer, Rational) are summed as Python ints/Fractions: same value, far faster.
+        self.numbers: tuple[list[int | Fraction], list[int | Fraction], list[int | Fraction] | None] | None = None
+        if not self.symbols_only and all(isinstance(e, sp.Rational) for e in every):
+            self.numbers = (_py(self.w), _py(self.x), None if self.b is None else _py(self.b))
+        self._plans: dict[Pair, list[tuple[int, int]]] = {}
+
+    def _plan(self, pos: Pair) -> list[tuple[int, int]]:
+        """(weight offset in the filter, input offset in the group) of every tap inside the image."""
+        if pos not in self._plans:
+            conv = self.conv
+            rows, cols = _tap_lists(conv, pos, self.size)
+            kh, kw = conv.kernel_pair
+            h_in, w_in = self.size
+            self._plans[pos] = [
+                ((i * kh + u) * kw + v, (i * h_in + h) * w_in + w)
+                for i in range(conv.in_per_group)
+                for u, h in rows
+                for v, w in cols
+            ]
+        return self._plans[pos]
 
     def build(self, o: int, pos: Pair) -> sp.Expr:
         conv = self.conv
-        rows, cols = _tap_lists(conv, pos, self.size)
-        _, kh, kw = conv.in_per_group, *conv.kernel_pair
-        h_in, w_in = self.size
+        plan = self._plan(pos)
+        kh, kw = conv.kernel_pair
         ipg = conv.in_per_group
-        first = (o // conv.out_per_group) * ipg
-        pairs = [
-            (self.w[((o * ipg + i) * kh + u) * kw + v], self.x[((first + i) * h_in + h) * w_in + w])
-            for i in range(ipg)
-            for u, h in rows
-            for v, w in cols
-        ]
+        wbase = o * ipg * kh * kw
+        xbase = (o // conv.out_per_group) * ipg * self.size[0] * self.size[1]
+        if self.numbers is not None:
+            wn, xn, bn = self.numbers
+            value = sum((wn[wbase + a] * xn[xbase + z] for a, z in plan), start=bn[o] if bn is not None else 0)
+            return sp.Rational(value.numerator, value.denominator)
+        w, x = self.w, self.x
+        pairs = [(w[wbase + a], x[xbase + z]) for a, z in plan]
         bias = None if self.b is None else self.b[o]
         if self.symbols_only:
             fast = _canonical_sum(pairs, bias)
@@ -183,6 +203,10 @@ class _Operands:
                 return fast
         total = sp.Add(*[a * b for a, b in pairs])
         return total if bias is None else bias + total
+
+
+def _py(values: tuple[sp.Basic, ...]) -> list[int | Fraction]:
+    return [int(e) if e.is_Integer else Fraction(int(e.p), int(e.q)) for e in values]  # type: ignore[attr-defined]
 
 
 def _canonical_sum(pairs: list[tuple[sp.Basic, sp.Basic]], bias: sp.Basic | None) -> sp.Expr | None:
