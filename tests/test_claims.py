@@ -343,6 +343,16 @@ def test_different_weights_per_output_true_the_oihw_rows_are_disjoint(
     assert judged["different-weights-per-output"].verdict == verdict_of(disjoint)
 
 
+def test_just_w_i_false_as_two_output_maps_are_reached_by_different_weights(
+    judged: dict[str, Claim], layers: dict[str, Conv2d]
+) -> None:
+    conv = layers["reduce"]
+    rng = np.random.default_rng(RNG_SEED)
+    w, x = nonzero_ints(rng, (3, conv.in_channels, 1, 1)), nonzero_ints(rng, (conv.in_channels, 1, 1))
+    reach = {frozenset(weights_reaching(w, x, o)) for o in range(3)}
+    assert judged["just-w-i"].verdict == verdict_of(len(reach) == 1)
+
+
 def test_reduction_is_the_same_true_64_maps_each_reading_all_256(
     judged: dict[str, Claim], layers: dict[str, Conv2d]
 ) -> None:

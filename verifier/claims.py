@@ -7,6 +7,9 @@ way of reading the words, and whether that reading holds for the bottleneck's la
 engine derives them. All readings hold: ``"true"``; none: ``"false"``; some: ``"partly true"``. If a
 deciding theorem fails or cannot be checked, the claim is ``"undecided"`` and says why.
 
+Left out, as they state nothing about convolutions that can be checked: that the answer is misleading
+(an opinion, which its author then accepted and edited for), and that the notation was made up.
+
 >>> claim = get_claim("64x256-filters")
 >>> claim.verdict
 'partly true'
@@ -714,6 +717,24 @@ def _different_weights() -> Result:
     ), {"weights": len(union), "shared": shared}
 
 
+def _same_weights_for_all() -> Result:
+    conv = _reduce()
+    d = _derive(conv, (1, 1))
+    # the weight a map applies to each input map, as a pattern over (input map -> slice position)
+    patterns = {
+        tuple(sorted((i, w[1:]) for (i, _, _), ws in d.at(o).items() for w in ws)) for o in range(d.output_maps)
+    }
+    symbols = {frozenset(d.weights_of(o)) for o in range(d.output_maps)}
+    return (
+        Reading(
+            "one set of weights w_i shared by every output map",
+            len(symbols) == 1,
+            f"all {d.output_maps} output maps have the same form ({len(patterns)} pattern: one weight per input "
+            f"map) but {len(symbols)} different sets of weights, so w_i depends on the output map n.",
+        ),
+    ), {"weight_sets": len(symbols), "patterns": len(patterns)}
+
+
 def _filter_readings(conv: Conv2d) -> tuple[int, int]:
     return _filters(conv), _slices(conv)
 
@@ -964,6 +985,13 @@ CLAIMS: tuple[Statement, ...] = (
         "if the output dimension is greater than the input dimension, the output would be redundant",
         ("expansion-rank", "linear-collapse", "batchnorm-fold"),
         _redundant,
+    ),
+    Statement(
+        "just-w-i",
+        _Q,
+        "Is it just $w_i$",
+        ("all-inputs", "parameter-count"),
+        _same_weights_for_all,
     ),
     Statement(
         "different-weights-per-output",
