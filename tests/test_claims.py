@@ -178,6 +178,22 @@ def test_a_theorem_that_cannot_be_checked_leaves_its_claims_undecided(monkeypatc
     assert "could not be checked (RuntimeError: ran out of patience)" in c.evidence
 
 
+def test_a_derivation_that_breaks_leaves_the_claims_undecided(monkeypatch: pytest.MonkeyPatch) -> None:
+    from verifier import symbolic
+
+    def broken(*args: object, **kwargs: object) -> object:
+        raise ArithmeticError("derivation interrupted")
+
+    claims_module._derive.cache_clear()
+    monkeypatch.setattr(symbolic, "output_maps", broken)
+    try:
+        c = get_claim("256-weights-per-output")
+    finally:
+        claims_module._derive.cache_clear()
+    assert c.verdict == UNDECIDED
+    assert "the computation failed (ArithmeticError: derivation interrupted)" in c.evidence
+
+
 # -- one proof per claim -----------------------------------------------------------------------------
 
 

@@ -170,7 +170,18 @@ class Statement:
                 self.theorem_ids,
                 seconds=time.perf_counter() - start,
             )
-        readings, figures = self.judge_readings()
+        try:
+            readings, figures = self.judge_readings()
+        except Exception as exc:  # a computation that breaks leaves the claim undecided, reported
+            return Claim(
+                self.id,
+                self.speaker,
+                self.quote,
+                UNDECIDED,
+                f"Undecided: the computation failed ({type(exc).__name__}: {exc})",
+                self.theorem_ids,
+                seconds=time.perf_counter() - start,
+            )
         return Claim(
             self.id,
             self.speaker,
@@ -280,7 +291,7 @@ def _split(
         elif not xs:
             others += 1
         else:
-            raise VerifierError(f"an output map has a term that is not one weight times one input: {term}")
+            raise RuntimeError(f"an output map has a term that is not one weight times one input: {term}")
     return products, others
 
 
