@@ -18,9 +18,9 @@ from __future__ import annotations
 
 import importlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -116,28 +116,50 @@ class NetworkRun:
 
 
 class _Forward:
-    """Random weights per layer, made on first use, and the ops of every layer kind."""
+    """Random weights for every layer, made before the clock starts, and the ops of every layer kind."""
 
-    def __init__(self, counter: MacCounter, rng: np.random.Generator, dtype: np.dtype[Any]) -> None:
+    def __init__(
+        self, counter: MacCounter, rng: np.random.Generator, dtype: np.dtype[Any], layers: Iterable[tuple[str, Layer]]
+    ) -> None:
         self.counter, self.rng, self.dtype = counter, rng, dtype
-        self.batch_norm = _engine("batch_norm") or _batch_norm
-        self.relu = _engine("relu") or _relu
+        self.batch_norm: Callable[..., Array] = _engine("batch_norm") or _batch_norm
+        self.relu: Callable[..., Array] = _engine("relu") or _relu
+        self.weights = {name: self._weights(layer) for name, layer in layers}
 
     def _normal(self, shape: tuple[int, ...], std: float) -> Array:
-        return (self.rng.standard_normal(shape) * std).astype(self.dtype)
+        out: Array = self.rng.standard_normal(shape, dtype=np.float32).astype(self.dtype) * self.dtype.type(std)
+        return out
 
-    def layer(self, name: str, layer: Layer, x: Array) -> Array:
+    def _uniform(self, size: int, low: float, high: float) -> Array:
+        out: Array = (low + (high - low) * self.rng.random(size, dtype=np.float32)).astype(self.dtype)
+        return out
+
+    def _weights(self, layer: Layer) -> tuple[Array | None, ...]:
         if isinstance(layer, Conv2d):
             fan_in = layer.in_per_group * layer.kernel_pair[0] * layer.kernel_pair[1]
-            weight = self._normal(layer.weight_shape, (2.0 / fan_in) ** 0.5)
-            y = self.counter.conv(name, x, weight, layer.stride_pair, layer.padding_pair, layer.groups)
-            if layer.bias:
-                y = y + self._normal((layer.out_channels,), 0.1)[None, :, None, None]
-            return y
+            bias = self._normal((layer.out_channels,), 0.1) if layer.bias else None
+            return self._normal(layer.weight_shape, (2.0 / fan_in) ** 0.5), bias
         if isinstance(layer, BatchNorm2d):
-            c = layer.num_features
-            mean, var = self._normal((c,), 0.1), (1 + self.rng.random(c)).astype(self.dtype)
-            gamma, beta = (0.5 + 0.5 * self.rng.random(c)).astype(self.dtype), self._normal((c,), 0.1)
+            c = layer.num_features  # running mean, running variance, gamma, beta
+            return (
+                self._normal((c,), 0.1),
+                self._uniform(c, 1.0, 2.0),
+                self._uniform(c, 0.5, 1.0),
+                self._normal((c,), 0.1),
+            )
+        if isinstance(layer, Linear):
+            bias = self._normal((layer.out_features,), 0.01) if layer.bias else None
+            return self._normal(layer.weight_shape, (1.0 / layer.in_features) ** 0.5), bias
+        return ()
+
+    def layer(self, name: str, layer: Layer, x: Array) -> Array:
+        params = self.weights[name]
+        if isinstance(layer, Conv2d):
+            weight, bias = cast(Array, params[0]), params[1]
+            y = self.counter.conv(name, x, weight, layer.stride_pair, layer.padding_pair, layer.groups)
+            return y if bias is None else y + bias[None, :, None, None]
+        if isinstance(layer, BatchNorm2d):
+            mean, var, gamma, beta = params
             return self.batch_norm(x, mean, var, gamma, beta, eps=layer.eps)
         if isinstance(layer, ReLU):
             return self.relu(x)
@@ -150,8 +172,7 @@ class _Forward:
         if isinstance(layer, Flatten):
             return x.reshape(x.shape[0], -1)
         if isinstance(layer, Linear):
-            weight = self._normal(layer.weight_shape, (1.0 / layer.in_features) ** 0.5)
-            bias = self._normal((layer.out_features,), 0.01) if layer.bias else None
+            weight, bias = cast(Array, params[0]), params[1]
             return self.counter.linear(name, x, weight, bias)
         raise VerifierError(f"{name}: no forward for {layer!r}")
 
@@ -222,8 +243,15 @@ def run_counted(
     counter = MacCounter(conv)
     rng = np.random.default_rng(seed)
     np_dtype = np.dtype(dtype)
-    forward = _Forward(counter, rng, np_dtype)
-    x = rng.standard_normal(shape).astype(np_dtype)
+    specs: tuple[tuple[str, Layer], ...]
+    if isinstance(model, ResNet):
+        specs = model.layer_specs()
+    elif isinstance(model, (Bottleneck, BasicBlock)):
+        specs = model.layers()
+    else:
+        specs = (("conv", model),)
+    forward = _Forward(counter, rng, np_dtype, specs)
+    x = rng.standard_normal(shape, dtype=np.float32).astype(np_dtype)
     start = time.perf_counter()
     if isinstance(model, ResNet):
         for name, layer in model.stem():
