@@ -223,7 +223,7 @@ def test_conventions_differ_from_the_macs_exactly_by_what_they_add() -> None:
     )
     bn_params = sum(r.params for r in net.rows() if type(r.layer).__name__ == "BatchNorm2d")
     assert totals["torchinfo"] - macs == bn_params + 1000
-    assert totals["thop (without BatchNorm)"] - macs == 2048 * (7 * 7 + 1)
+    assert totals["thop"] - macs == 4 * side["batchnorm_elements"] + 2048 * (7 * 7 + 1)
     assert len(CONVENTIONS) == len(totals)
 
 

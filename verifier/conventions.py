@@ -121,12 +121,12 @@ CONVENTIONS: tuple[Convention, ...] = (
         },
     ),
     Convention(
-        "thop (without BatchNorm)",
-        "conv and linear MACs without bias; ReLU and max-pool zero; adaptive average pool (kernel + 1) per output "
-        "element; BatchNorm is handled differently across thop releases and is left out here",
-        "Lyken17/pytorch-OpCounter, thop/profile.py (register_hooks) and thop/vision/calc_func.py "
-        "(calculate_adaptive_avg)",
-        weights={"avgpool_inputs": 1, "avgpool_outputs": 1},
+        "thop",
+        "conv and linear MACs without bias; BatchNorm 2 per element, doubled when affine; adaptive average pool "
+        "(kernel + 1) per output element; ReLU and max-pool zero",
+        "ultralytics/thop, thop/vision/basic_hooks.py (count_normalization), thop/vision/calc_func.py "
+        "(calculate_norm, calculate_adaptive_avg) and thop/profile.py (register_hooks: ReLU and max-pool zero_ops)",
+        weights={"batchnorm_elements": 4, "avgpool_inputs": 1, "avgpool_outputs": 1},
     ),
     Convention(
         "every operation",
@@ -177,6 +177,7 @@ class Published:
 
 _TORCHVISION = "pytorch/vision, torchvision/models/resnet.py, `_ops` of the weights meta"
 _PTFLOPS = "sovrasov/flops-counter.pytorch, README.md, Benchmark table for torchvision models, column MACs(G)"
+_THOP = "ultralytics/thop, README.md, Basic Usage: the expected output of profile(resnet50(), 1x3x224x224)"
 
 # Figures as their sources print them (cited facts, compared against, never used to compute anything).
 PUBLISHED: tuple[Published, ...] = (
@@ -192,6 +193,7 @@ PUBLISHED: tuple[Published, ...] = (
     Published("ptflops", "resnet50", "v1.5", "4.12", _PTFLOPS),
     Published("ptflops", "resnet101", "v1.5", "7.85", _PTFLOPS),
     Published("ptflops", "resnet152", "v1.5", "11.58", _PTFLOPS),
+    Published("thop", "resnet50", "v1.5", "4.133742592", _THOP),
 )
 
 
@@ -210,7 +212,7 @@ def reconcile(model: ResNet, input_shape: Shape | None = None) -> list[dict[str,
     >>> from verifier.models import resnet
     >>> rows = reconcile(resnet("resnet50"))
     >>> [(r["convention"], r["published"], r["reproduced"]) for r in rows if r["published"]]
-    [('torchvision', '4.089', True), ('ptflops', '4.12', True)]
+    [('torchvision', '4.089', True), ('ptflops', '4.12', True), ('thop', '4.133742592', True)]
     """
     rows: list[dict[str, object]] = []
     for convention in CONVENTIONS:
