@@ -6,8 +6,10 @@ from collections.abc import Iterable
 
 
 def display(*lines: str) -> str:
-    """A display-math block (one formula; several lines are joined with ``\\\\`` inside ``aligned``)."""
-    body = lines[0] if len(lines) == 1 else "\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}"
+    """A display-math block: one formula, or several lines stacked with ``\\\\`` (aligned at ``&`` when
+    the lines have one, centred otherwise)."""
+    env = "aligned" if all("&" in line for line in lines) else "gathered"
+    body = lines[0] if len(lines) == 1 else f"\\begin{{{env}}}\n" + " \\\\\n".join(lines) + f"\n\\end{{{env}}}"
     if "\n\n" in body:
         raise ValueError("a display formula may not contain a blank line (Markdown would split it)")
     return f"\n$$\n{body}\n$$\n"
