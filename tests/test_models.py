@@ -232,6 +232,7 @@ def test_figure5_bottleneck_and_basic_block_networks_have_similar_complexity() -
     assert c.holds
     # identity blocks at every stage, in units of planes^2 per pixel: bottleneck 4 + 9 + 4, basic 9 + 9
     assert [r for _, r in c.detail] == [Fraction(4 + 9 + 4, 9 + 9)] * 4
+    assert [r for _, r in c.weight_detail] == [Fraction(4 + 9 + 4, 9 + 9)] * 4  # same per pixel, same size
     assert (c.left_value, c.right_value) == (resnet("resnet50", "v1").macs(), resnet("resnet34", "v1").macs())
     assert abs(c.ratio - 1) <= Fraction(1, 10)
 
@@ -241,6 +242,7 @@ def test_figure5_a_projection_shortcut_about_doubles_a_bottleneck_but_not_a_basi
     assert c.holds
     # an identity bottleneck (17 planes^2 per pixel) gains a 4p -> 4p projection (16 planes^2 per pixel)
     assert [r for _, r in c.detail] == [Fraction(17 + 16, 17)] * 4
+    assert [r for _, r in c.weight_detail] == [Fraction(17 + 16, 17)] * 4
     assert 1 < c.ratio < 2  # the whole network grows less: stem, classifier and downsampling blocks are unchanged
     basic = projection_shortcut_cost("resnet34")
     assert not basic.holds  # a p -> p projection adds 1 to 18 planes^2 per pixel

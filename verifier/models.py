@@ -403,6 +403,7 @@ class Comparison:
     right_value: int
     holds: bool
     detail: tuple[tuple[str, Fraction], ...] = ()
+    weight_detail: tuple[tuple[str, Fraction], ...] = ()
 
     @property
     def ratio(self) -> Fraction:
@@ -428,6 +429,21 @@ def _identity_block_ratios(left: ResNet, right: ResNet, input_shape: Shape) -> t
     return tuple(out)
 
 
+def _identity_block_weight_ratios(left: ResNet, right: ResNet) -> tuple[tuple[str, Fraction], ...]:
+    """Conv-weight ratio of the last block of each stage in two networks (model size, BatchNorm aside)."""
+    lb, rb = dict(left.blocks()), dict(right.blocks())
+    return tuple(
+        (
+            f"layer{stage}",
+            Fraction(
+                lb[f"layer{stage}.{left.layers[stage - 1] - 1}"].conv_weight_count,
+                rb[f"layer{stage}.{right.layers[stage - 1] - 1}"].conv_weight_count,
+            ),
+        )
+        for stage in range(1, 5)
+    )
+
+
 def bottleneck_vs_basic(variant: Variant = "v1", input_shape: Shape = IMAGENET_INPUT) -> Comparison:
     """The paper's Figure 5 claim at network level: ResNet-50's bottlenecks cost about what ResNet-34's blocks do.
 
@@ -441,17 +457,20 @@ def bottleneck_vs_basic(variant: Variant = "v1", input_shape: Shape = IMAGENET_I
     """
     left, right = resnet("resnet50", variant), resnet("resnet34", variant)
     detail = _identity_block_ratios(left, right, input_shape)
+    weights = _identity_block_weight_ratios(left, right)
     lm, rm = left.macs(input_shape), right.macs(input_shape)
-    holds = abs(Fraction(lm, rm) - 1) <= Fraction(1, 10) and all(r <= 1 for _, r in detail)
+    holds = abs(Fraction(lm, rm) - 1) <= Fraction(1, 10) and all(r <= 1 for _, r in (*detail, *weights))
     return Comparison(
         "bottleneck and basic-block designs have similar time complexity",
-        "ResNet-50 MACs within 10% of ResNet-34's, and each identity bottleneck no costlier than a basic block",
+        "ResNet-50 MACs within 10% of ResNet-34's, and each identity bottleneck no costlier than a basic block "
+        "in MACs and in conv weights",
         f"resnet50 ({variant}) MACs",
         lm,
         f"resnet34 ({variant}) MACs",
         rm,
         holds,
         detail,
+        weights,
     )
 
 
@@ -461,8 +480,8 @@ def projection_shortcut_cost(
     """The paper's Figure 5 claim at network level: projecting every shortcut would double a bottleneck's cost.
 
     Compares the network with a projection in every block (option C) against identity shortcuts where shapes
-    allow (option B). The claim holds when every identity bottleneck block's MACs grow by a factor within 10%
-    of 2; the whole network's ratio is reported beside it (it is smaller, because the stem, the classifier and
+    allow (option B). The claim ("time complexity and model size are doubled") holds when every identity
+    bottleneck block's MACs and conv weights grow by a factor within 10% of 2; the whole network's ratio is reported beside it (it is smaller, because the stem, the classifier and
     the downsampling blocks are unchanged).
 
     >>> c = projection_shortcut_cost()
@@ -472,14 +491,17 @@ def projection_shortcut_cost(
     left = resnet(name, variant, shortcut="C")
     right = resnet(name, variant, shortcut="B")
     detail = _identity_block_ratios(left, right, input_shape)
-    holds = left.block == "bottleneck" and all(abs(r - 2) <= Fraction(2, 10) for _, r in detail)
+    weights = _identity_block_weight_ratios(left, right)
+    holds = left.block == "bottleneck" and all(abs(r - 2) <= Fraction(2, 10) for _, r in (*detail, *weights))
     return Comparison(
         "a projection shortcut would double a bottleneck block's time complexity and model size",
-        "each identity bottleneck block's MACs multiplied by 2 within 10% when its shortcut is a projection",
+        "each identity bottleneck block's MACs and conv weights multiplied by 2 within 10% when its shortcut is "
+        "a projection",
         f"{name} ({variant}, all projections) MACs",
         left.macs(input_shape),
         f"{name} ({variant}, identity shortcuts) MACs",
         right.macs(input_shape),
         holds,
         detail,
+        weights,
     )
