@@ -481,8 +481,9 @@ def projection_shortcut_cost(
 
     Compares the network with a projection in every block (option C) against identity shortcuts where shapes
     allow (option B). The claim ("time complexity and model size are doubled") holds when every identity
-    bottleneck block's MACs and conv weights grow by a factor within 10% of 2; the whole network's ratio is reported beside it (it is smaller, because the stem, the classifier and
-    the downsampling blocks are unchanged).
+    bottleneck block's MACs and conv weights grow by a factor within 10% of 2; the whole network's ratio is
+    reported beside it (it is smaller, because the stem, the classifier and the downsampling blocks are
+    unchanged).
 
     >>> c = projection_shortcut_cost()
     >>> c.holds, [str(r) for _, r in c.detail]
