@@ -95,16 +95,19 @@ def count_multiplications(expr: Any) -> int:
     return total
 
 
-def linear_coefficients(expr: sp.Expr, variables: Sequence[sp.Symbol]) -> tuple[sp.Expr, dict[sp.Symbol, sp.Expr]]:
+def linear_coefficients(
+    expr: sp.Expr, variables: Iterable[sp.Symbol] | frozenset[sp.Symbol]
+) -> tuple[sp.Expr, dict[sp.Symbol, sp.Expr]]:
     """Split an expression that is linear in ``variables`` into (constant, {variable: coefficient}).
 
     Read off the terms of the sum, without differentiating; the coefficient of each variable is the
-    derivative of ``expr`` by it. Variables that do not occur are left out of the dict.
+    derivative of ``expr`` by it. Variables that do not occur are left out of the dict. Pass a (frozen)set
+    when calling it on many expressions with the same variables.
 
     Raises:
         VerifierError: when a term is not linear in ``variables`` (a product of two of them, a power).
     """
-    wanted = set(variables)
+    wanted = variables if isinstance(variables, (set, frozenset)) else set(variables)
     constant: list[sp.Expr] = []
     coeffs: dict[sp.Symbol, list[sp.Expr]] = {}
     for term in sp.Add.make_args(expr):

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
 import sympy as sp
 from sympy.core.add import Add
 from sympy.core.mul import Mul
@@ -101,10 +102,13 @@ def taps(conv: Conv2d, o: int, position: Sequence[int], input_size: Sequence[int
 
 
 # -- user-supplied tensors -------------------------------------------------------------------------
+_EXACT_NUMBER = (int, np.integer, Fraction, sp.Rational)
+
+
 def _exact(value: Any, parameter: str) -> sp.Basic:
     if isinstance(value, sp.Basic):
         return value
-    if isinstance(value, (bool, str)):
+    if isinstance(value, (bool, np.bool_, str)):
         raise VerifierTypeError(f"{parameter} entries must be numbers or SymPy expressions, got {value!r}")
     if isinstance(value, numbers.Integral):
         return sp.Integer(int(value))
@@ -118,28 +122,33 @@ def _exact(value: Any, parameter: str) -> sp.Basic:
     )
 
 
-def _flatten(value: Any, shape: tuple[int, ...], parameter: str) -> tuple[sp.Basic, ...]:
-    """Check a nested list / SymPy array / NumPy object array against ``shape``; return its entries flat."""
-    if hasattr(value, "tolist"):
+def _entries(value: Any, shape: tuple[int, ...], parameter: str) -> list[Any]:
+    """Check a nested list / SymPy array / NumPy array against ``shape``; return its entries flat, unconverted."""
+    if isinstance(value, sp.NDimArray):
         value = value.tolist()
-    flat: list[Any] = []
-
-    def walk(node: Any, depth: int, where: tuple[int, ...]) -> None:
-        if depth == len(shape):
-            if isinstance(node, (list, tuple)):
-                raise VerifierError(f"{parameter} must have shape {shape}, got more dimensions at index {where}")
-            flat.append(_exact(node, parameter))
-            return
-        if not isinstance(node, (list, tuple)) or len(node) != shape[depth]:
-            got = len(node) if isinstance(node, (list, tuple)) else "a scalar"
-            raise VerifierError(
-                f"{parameter} must have shape {shape}, got {got} entries along axis {depth} at index {where}"
+    try:
+        arr = np.asarray(value, dtype=object)
+    except (ValueError, TypeError):
+        arr = None
+    if arr is None or arr.shape != shape:
+        got = "a ragged nested list" if arr is None else f"shape {arr.shape}"
+        raise VerifierError(f"{parameter} must have shape {shape}, got {got}")
+    items: list[Any] = arr.ravel().tolist()
+    for item in items:
+        if isinstance(item, (bool, np.bool_, str)) or not isinstance(item, (numbers.Number, sp.Basic)):
+            raise VerifierTypeError(
+                f"{parameter} entries must be int, Fraction or SymPy numbers/expressions, got {item!r} "
+                f"({type(item).__name__})"
             )
-        for k, child in enumerate(node):
-            walk(child, depth + 1, (*where, k))
+    return items
 
-    walk(value, 0, ())
-    return tuple(flat)
+
+def _py_number(value: Any) -> int | Fraction:
+    if isinstance(value, sp.Rational):
+        return int(value.p) if value.q == 1 else Fraction(int(value.p), int(value.q))
+    if isinstance(value, Fraction):
+        return value
+    return int(value)
 
 
 class _Operands:
@@ -148,24 +157,28 @@ class _Operands:
     def __init__(self, conv: Conv2d, size: Pair, weights: Any, bias: Any, inputs: Any) -> None:
         self.conv = conv
         self.size = size
-        ch = conv.in_channels
-        self.w = _flat("w", conv.weight_shape) if weights is None else _flatten(weights, conv.weight_shape, "weights")
         if bias is not None and not conv.bias:
             raise VerifierError(f"bias was given but {conv!r} has bias=False")
+        shape = (conv.in_channels, *size)
+        raw_w = _flat("w", conv.weight_shape) if weights is None else _entries(weights, conv.weight_shape, "weights")
+        raw_x = _flat("x", shape) if inputs is None else _entries(inputs, shape, "inputs")
+        raw_b: Sequence[Any] | None = None
         if conv.bias:
-            self.b: tuple[sp.Basic, ...] | None = (
-                _flat("b", (conv.out_channels,)) if bias is None else _flatten(bias, (conv.out_channels,), "bias")
-            )
-        else:
-            self.b = None
-        shape = (ch, *size)
-        self.x = _flat("x", shape) if inputs is None else _flatten(inputs, shape, "inputs")
-        every = (*self.w, *self.x, *(self.b or ()))
-        self.symbols_only = all(type(e) is sp.Symbol and e.is_commutative for e in every)
-        # Exact numbers (Integer, Rational) are summed as Python ints/Fractions: same value, far faster.
+            raw_b = _flat("b", (conv.out_channels,)) if bias is None else _entries(bias, (conv.out_channels,), "bias")
+        every = [*raw_w, *raw_x, *(raw_b or ())]
+        self.symbols_only = all(type(e) is sp.Symbol for e in every) and all(e.is_commutative for e in every)
+        # Exact numbers (int, Fraction, Integer, Rational) are summed as Python ints/Fractions: same value, faster.
         self.numbers: tuple[list[int | Fraction], list[int | Fraction], list[int | Fraction] | None] | None = None
-        if not self.symbols_only and all(isinstance(e, sp.Rational) for e in every):
-            self.numbers = (_py(self.w), _py(self.x), None if self.b is None else _py(self.b))
+        if not self.symbols_only and all(isinstance(e, _EXACT_NUMBER) for e in every):
+            self.numbers = (
+                [_py_number(e) for e in raw_w],
+                [_py_number(e) for e in raw_x],
+                None if raw_b is None else [_py_number(e) for e in raw_b],
+            )
+        convert = self.symbols_only or self.numbers is not None
+        self.w = tuple(raw_w) if convert else tuple(_exact(e, "weights") for e in raw_w)
+        self.x = tuple(raw_x) if convert else tuple(_exact(e, "inputs") for e in raw_x)
+        self.b = None if raw_b is None else (tuple(raw_b) if convert else tuple(_exact(e, "bias") for e in raw_b))
         self._plans: dict[Pair, list[tuple[int, int]]] = {}
 
     def _plan(self, pos: Pair) -> list[tuple[int, int]]:
@@ -203,10 +216,6 @@ class _Operands:
                 return fast
         total = sp.Add(*[a * b for a, b in pairs])
         return total if bias is None else bias + total
-
-
-def _py(values: tuple[sp.Basic, ...]) -> list[int | Fraction]:
-    return [int(e) if e.is_Integer else Fraction(int(e.p), int(e.q)) for e in values]  # type: ignore[attr-defined]
 
 
 def _canonical_sum(pairs: list[tuple[sp.Basic, sp.Basic]], bias: sp.Basic | None) -> sp.Expr | None:

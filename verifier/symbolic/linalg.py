@@ -33,15 +33,18 @@ def rank_lower_bound(rows: Any, prime: int = PRIME) -> int:
         rows: a 2-D integer matrix (nested lists, NumPy integer or object array, SymPy Integers).
         prime: a prime below 2**31.
     """
-    try:
-        a = np.array(
-            [[int(v) for v in row] for row in (rows.tolist() if hasattr(rows, "tolist") else rows)], dtype=object
-        )
-    except (TypeError, ValueError) as exc:
-        raise VerifierError(f"rows must be a 2-D matrix of integers: {exc}") from None
-    if a.ndim != 2:
-        raise VerifierError(f"rows must be a 2-D matrix of integers, got {a.ndim} dimensions")
-    m = (a % prime).astype(np.int64)
+    arr = np.asarray(rows.tolist() if isinstance(rows, sp.MatrixBase) else rows)
+    if arr.ndim != 2:
+        raise VerifierError(f"rows must be a 2-D matrix of integers, got {arr.ndim} dimensions")
+    if arr.dtype.kind in "iu" and arr.size and np.abs(arr).max() < 2**62:
+        m = np.mod(arr.astype(np.int64), prime)
+    else:
+        try:
+            m = np.array([[int(v) % prime for v in row] for row in arr.tolist()], dtype=np.int64)
+        except (TypeError, ValueError) as exc:
+            raise VerifierError(f"rows must be a 2-D matrix of integers: {exc}") from None
+        if m.ndim != 2:
+            raise VerifierError("rows must be a 2-D matrix of integers")
     rank = 0
     n_rows, n_cols = m.shape
     for col in range(n_cols):

@@ -54,7 +54,12 @@ class Proof:
 
 
 def _eq(lhs: sp.Basic, rhs: sp.Basic) -> bool:
-    return bool(sp.simplify(lhs - rhs) == 0)
+    """Whether lhs - rhs expands to 0 once constant factors are pulled out of every Sum (linearity)."""
+
+    def pull(expr: sp.Basic) -> sp.Basic:
+        return expr.replace(lambda e: isinstance(e, sp.Sum), sp.factor_terms)
+
+    return bool(sp.expand(pull(lhs) - pull(rhs)) == 0)
 
 
 def _L(expr: Any) -> str:

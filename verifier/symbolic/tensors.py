@@ -18,6 +18,7 @@ import re
 from functools import lru_cache
 from itertools import product
 
+import numpy as np
 import sympy as sp
 
 from .. import _validate as check
@@ -44,6 +45,16 @@ def _check_name(name: object, parameter: str = "name") -> str:
 def _flat(name: str, shape: tuple[int, ...]) -> tuple[sp.Symbol, ...]:
     """The symbols ``name_{i,j,...}`` for every index of ``shape``, in row-major (C) order."""
     return tuple(sp.Symbol(f"{name}_{{{','.join(map(str, idx))}}}") for idx in product(*map(range, shape)))
+
+
+@lru_cache(maxsize=32)
+def _grid(name: str, shape: tuple[int, ...]) -> np.ndarray:
+    """The same symbols as a read-only NumPy object array: fast to index, for internal use."""
+    grid = np.empty(len(_flat(name, shape)), dtype=object)
+    grid[:] = _flat(name, shape)
+    grid = grid.reshape(shape)
+    grid.flags.writeable = False
+    return grid
 
 
 @lru_cache(maxsize=32)
