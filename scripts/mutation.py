@@ -1,0 +1,179 @@
+"""Measure the test suite itself: mutate the engines and the counting code, and count the mutants the tests kill.
+
+Runs mutmut (configured in pyproject.toml, [tool.mutmut]) one module at a time, each in a fresh copy of the
+tree, so the working tree never sees a mutant and the ``mutants/`` folder never appears in it. For each
+module it prints the mutation score (killed / all mutants; mutants that no test reaches count as not
+killed) and the surviving mutants as diffs.
+
+    .venv/bin/python scripts/mutation.py                  # every module below, one after another
+    .venv/bin/python scripts/mutation.py spec numeric.functional --jobs 2
+    .venv/bin/python scripts/mutation.py spec --no-diffs  # scores and survivor names only
+
+Mutants listed in scripts/mutation_equivalents.md (by name) are equivalent to the original code: they are
+reported apart, and the score is also given with them set aside.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import tomllib
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = ROOT / ".venv" / "bin" / "python"
+
+#: module -> (file to mutate, test files that judge it). The tests are the module's own and the hardening ones.
+MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "spec": ("verifier/spec.py", ("tests/test_spec.py", "tests/test_hardening_spec.py")),
+    "models": ("verifier/models.py", ("tests/test_models.py",)),
+    "numeric.functional": (
+        "verifier/numeric/functional.py",
+        ("tests/test_numeric_functional.py", "tests/test_hardening_numeric.py"),
+    ),
+    "numeric.reference": (
+        "verifier/numeric/reference.py",
+        ("tests/test_numeric_functional.py", "tests/test_hardening_numeric.py"),
+    ),
+    "numeric.memory": (
+        "verifier/numeric/memory.py",
+        ("tests/test_numeric_functional.py", "tests/test_hardening_numeric.py"),
+    ),
+    "symbolic.tensors": (
+        "verifier/symbolic/tensors.py",
+        ("tests/test_symbolic.py", "tests/test_hardening_symbolic.py"),
+    ),
+    "symbolic.derive": ("verifier/symbolic/derive.py", ("tests/test_symbolic.py", "tests/test_hardening_symbolic.py")),
+    "symbolic.counting": (
+        "verifier/symbolic/counting.py",
+        ("tests/test_symbolic.py", "tests/test_hardening_symbolic.py"),
+    ),
+    "symbolic.linalg": ("verifier/symbolic/linalg.py", ("tests/test_symbolic.py", "tests/test_hardening_symbolic.py")),
+}
+
+#: mutmut's status words; "no tests" means no selected test reaches the mutated function.
+KILLED = {"killed"}
+EQUIVALENTS_FILE = ROOT / "scripts" / "mutation_equivalents.md"
+
+
+def equivalent_names() -> set[str]:
+    """Mutant names listed (in backticks at the start of a bullet) in the equivalents file."""
+    if not EQUIVALENTS_FILE.exists():
+        return set()
+    return set(re.findall(r"^- `([^`]+)`", EQUIVALENTS_FILE.read_text(encoding="utf-8"), flags=re.MULTILINE))
+
+
+def copy_tree(destination: Path) -> None:
+    """Copy what the tests need (package, tests, pyproject, README for the doctested snippets)."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis", ".pytest_cache")
+    for name in ("verifier", "tests"):
+        shutil.copytree(ROOT / name, destination / name, ignore=ignore)
+    for name in ("pyproject.toml", "README.md"):
+        if (ROOT / name).exists():
+            shutil.copy2(ROOT / name, destination / name)
+
+
+def narrow_config(pyproject: Path, target: str, tests: tuple[str, ...]) -> None:
+    """Rewrite the copy's [tool.mutmut] so it mutates only ``target`` and runs only ``tests``."""
+    text = pyproject.read_text(encoding="utf-8")
+    config = tomllib.loads(text)["tool"]["mutmut"]
+    start = text.index("[tool.mutmut]")
+    end = text.find("\n[", start + 1)
+    rest = "" if end == -1 else text[end:]
+    lines = [
+        "[tool.mutmut]",
+        'source_paths = ["verifier"]',
+        f"only_mutate = [{target!r}]".replace("'", '"'),
+        "pytest_add_cli_args = [" + ", ".join(f'"{a}"' for a in config.get("pytest_add_cli_args", [])) + "]",
+        "pytest_add_cli_args_test_selection = [" + ", ".join(f'"{t}"' for t in tests) + "]",
+    ]
+    pyproject.write_text(text[:start] + "\n".join(lines) + "\n" + rest, encoding="utf-8")
+
+
+def parse_results(output: str) -> dict[str, str]:
+    """``mutmut results --all true`` lines look like ``    verifier.spec.x_f__mutmut_3: killed``."""
+    statuses = {}
+    for line in output.splitlines():
+        name, sep, status = line.strip().rpartition(": ")
+        if sep and "__mutmut_" in name:
+            statuses[name] = status.strip()
+    return statuses
+
+
+def run_module(module: str, jobs: int, diffs: bool, equivalents: set[str]) -> tuple[int, int, int]:
+    """Mutate one module in a fresh copy; print its score and survivors; return (killed, equivalent, all)."""
+    target, tests = MODULES[module]
+    tests = tuple(t for t in tests if (ROOT / t).exists())
+    with tempfile.TemporaryDirectory(prefix="verifier-mutation-") as tmp:
+        work = Path(tmp)
+        copy_tree(work)
+        narrow_config(work / "pyproject.toml", target, tests)
+        mutmut = [str(PYTHON), "-m", "mutmut"]
+        started = time.perf_counter()
+        run = subprocess.run(
+            [*mutmut, "run", "--max-children", str(jobs)], cwd=work, capture_output=True, text=True, check=False
+        )
+        seconds = time.perf_counter() - started
+        results = subprocess.run([*mutmut, "results", "--all", "true"], cwd=work, capture_output=True, text=True)
+        statuses = parse_results(results.stdout)
+        if not statuses:
+            print(f"== {module}: mutmut produced no results (exit {run.returncode})")
+            print((run.stdout + run.stderr)[-3000:])
+            return 0, 0, 0
+        counts = Counter(statuses.values())
+        killed = sum(n for s, n in counts.items() if s in KILLED)
+        total = len(statuses)
+        survivors = sorted(name for name, s in statuses.items() if s not in KILLED)
+        equivalent = [name for name in survivors if name in equivalents]
+        live = [name for name in survivors if name not in equivalents]
+        print(f"== {module} ({target}; tests: {', '.join(tests)}): {seconds:.0f} s")
+        print("   " + ", ".join(f"{status}: {n}" for status, n in sorted(counts.items())))
+        print(f"   mutation score: {killed} killed / {total} mutants = {killed / total:.1%}")
+        if equivalent:
+            print(
+                f"   with {len(equivalent)} equivalent mutants set aside: {killed} / {total - len(equivalent)} = "
+                f"{killed / (total - len(equivalent)):.1%}"
+            )
+        for name in live:
+            print(f"   survivor {name}: {statuses[name]}")
+            if diffs:
+                shown = subprocess.run([*mutmut, "show", name], cwd=work, capture_output=True, text=True)
+                diff = [
+                    ln for ln in shown.stdout.splitlines() if ln.startswith(("+", "-")) and ln[:3] not in ("+++", "---")
+                ]
+                for ln in diff:
+                    print(f"      {ln}")
+        return killed, len(equivalent), total
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", help=f"modules to mutate, of: {', '.join(MODULES)} (default: all)")
+    parser.add_argument("--jobs", type=int, default=1, help="mutants tested at once (default 1)")
+    parser.add_argument("--no-diffs", action="store_true", help="list survivors by name only")
+    args = parser.parse_args(argv)
+    unknown = [m for m in args.modules if m not in MODULES]
+    if unknown:
+        parser.error(f"unknown module {unknown[0]!r}; choose from {', '.join(MODULES)}")
+    equivalents = equivalent_names()
+    totals = [0, 0, 0]
+    for module in args.modules or list(MODULES):
+        killed, equivalent, total = run_module(module, args.jobs, not args.no_diffs, equivalents)
+        totals = [totals[0] + killed, totals[1] + equivalent, totals[2] + total]
+    killed, equivalent, total = totals
+    if total:
+        print(f"== overall: {killed} / {total} = {killed / total:.1%}", end="")
+        if equivalent:
+            print(f"; without the {equivalent} equivalent mutants: {killed / (total - equivalent):.1%}", end="")
+        print()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
