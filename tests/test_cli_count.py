@@ -146,3 +146,21 @@ def test_a_non_integer_option_is_refused_by_the_parser_with_status_2(capsys: pyt
         main(["count", "conv", "--in", "three", "--out", "4"])
     assert exc.value.code == 2
     assert "--in: invalid int value: 'three'" in capsys.readouterr().err
+
+
+def test_an_engine_doing_other_work_than_the_closed_form_fails_the_report_with_status_1(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import verifier.execute as execute
+    from verifier.numeric import batch_norm, conv2d, relu
+
+    def strideless(x: Any, w: Any, b: Any = None, stride: Any = 1, **kw: Any) -> Any:
+        return conv2d(x, w, b, 1, **kw)
+
+    engine = {"conv2d": strideless, "batch_norm": batch_norm, "relu": relu}
+    monkeypatch.setattr(execute, "_engine", engine.get)
+    status, out, _ = run(["count", "resnet18", "--input", "32x32", "--execute", "--json"], capsys)
+    data = json.loads(out)
+    assert status == 1
+    assert data["checks"]["engine performed exactly the closed-form MACs"] is False
+    assert data["execute"]["macs_performed"] > data["execute"]["macs_closed_form"] == data["macs"]

@@ -6,6 +6,8 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from verifier import VerifierError
 from verifier.conventions import CONVENTIONS, KERAS_PUBLISHED, PUBLISHED, get_convention, reconcile
@@ -51,12 +53,16 @@ def _out(size: int, k: int, s: int, p: int) -> int:
     return (size + 2 * p - k) // s + 1
 
 
-def hand_counts(name: str, variant: str, hw: int = 224) -> dict[str, dict[str, int]]:
+def hand_counts(
+    name: str | tuple[str, tuple[int, ...], int, int], variant: str, hw: int = 224
+) -> dict[str, dict[str, int]]:
     """Params, MACs and side quantities per stage, by plain arithmetic over a hand-written loop of blocks.
 
     Uses no verifier class: each conv's cost is written out as k*k*C_in/g*C_out weights times output pixels.
+    ``name`` is a member of the family or a (kind, layers, groups, width per group) tuple; the input is a
+    square ``hw`` x ``hw`` image, batch 1.
     """
-    kind, layers, groups, wpg = FAMILY[name]
+    kind, layers, groups, wpg = FAMILY[name] if isinstance(name, str) else name
     stages: dict[str, dict[str, int]] = {}
     h = _out(hw, 7, 2, 3)
     stem = {"params": 7 * 7 * 3 * 64 + 2 * 64, "macs": h * h * 7 * 7 * 3 * 64, "bn": 64 * h * h, "add": 0}
@@ -318,7 +324,7 @@ def test_engine_counts_equal_the_closed_form_on_a_small_input() -> None:
     assert len(run.calls) == 53 + 1  # 53 convs (1 stem + 16 blocks x 3 + 4 projections) and the classifier
 
 
-def hand_counts_total(name: str, variant: str, hw: int) -> int:
+def hand_counts_total(name: str | tuple[str, tuple[int, ...], int, int], variant: str, hw: int) -> int:
     return sum(v["macs"] for v in hand_counts(name, variant, hw).values())
 
 
@@ -342,3 +348,37 @@ def test_engine_runs_resnet50_at_full_size_performing_exactly_the_closed_form_ma
     run = run_counted(resnet("resnet50"), (1, 3, 224, 224), seed=0)
     assert run.macs_performed == run.macs_closed_form == hand_counts_total("resnet50", "v1.5", 224)
     assert run.output_shape == (1, 1000) and run.dtype == "float32" and run.seconds > 0
+
+
+configs = st.tuples(
+    st.sampled_from(["basic", "bottleneck"]),
+    st.tuples(*[st.integers(1, 3)] * 4),
+    st.sampled_from([(1, 64), (2, 32), (4, 16), (1, 16)]),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(config=configs, variant=st.sampled_from(["v1", "v1.5"]), hw=st.integers(1, 80))
+def test_any_configuration_counts_like_the_hand_loop(
+    config: tuple[str, tuple[int, ...], tuple[int, int]], variant: str, hw: int
+) -> None:
+    kind, layers, (groups, wpg) = config
+    if kind == "basic":
+        groups, wpg = 1, 64
+    net = ResNet("custom", kind, layers, groups, wpg, variant)  # type: ignore[arg-type]
+    expected = hand_counts((kind, layers, groups, wpg), variant, hw)
+    assert net.macs((1, 3, hw, hw)) == sum(v["macs"] for v in expected.values())
+    assert net.param_count == sum(v["params"] for v in expected.values())
+
+
+@settings(max_examples=6, deadline=None)
+@given(config=configs, variant=st.sampled_from(["v1", "v1.5"]), hw=st.integers(8, 40), seed=st.integers(0, 99))
+def test_the_engine_performs_the_closed_form_macs_for_any_configuration(
+    config: tuple[str, tuple[int, ...], tuple[int, int]], variant: str, hw: int, seed: int
+) -> None:
+    kind, layers, (groups, wpg) = config
+    if kind == "basic":
+        groups, wpg = 1, 64
+    net = ResNet("custom", kind, layers, groups, wpg, variant)  # type: ignore[arg-type]
+    run = run_counted(net, (1, 3, hw, hw), seed=seed)
+    assert run.macs_performed == run.macs_closed_form == hand_counts_total((kind, layers, groups, wpg), variant, hw)
