@@ -22,11 +22,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any, Literal
 
 from . import _validate as check
 from .errors import VerifierError, VerifierTypeError
 from .layers import SIDE_COUNTS, AdaptiveAvgPool2d, Flatten, Linear, MaxPool2d, side_counts
+from .report import Report
 from .spec import BasicBlock, BatchNorm2d, Bottleneck, Conv2d, Layer, LayerRow, ReLU
 
 __all__ = [
@@ -202,22 +204,8 @@ class ResNet:
     # -- counts -------------------------------------------------------------------------------------
     def rows(self, input_shape: Shape = IMAGENET_INPUT) -> list[LayerRow]:
         """Each leaf layer's shapes and counts on an (N, 3, H, W) or (3, H, W) input."""
-        rows: list[LayerRow] = []
-        shp = tuple(input_shape)
-        check.shape("input_shape", shp, (3, 4))
-        for name, layer in self.stem():
-            out = layer.output_shape(shp)
-            rows.append(LayerRow(name, layer, "main", shp, out, layer.param_count, layer.macs(shp)))
-            shp = out
-        for bname, block in self.blocks():
-            block_rows = block.rows(shp)
-            rows.extend(replace(row, name=f"{bname}.{row.name}") for row in block_rows)
-            shp = block_rows[-1].output_shape
-        for name, layer in self.head():
-            out = layer.output_shape(shp)
-            rows.append(LayerRow(name, layer, "main", shp, out, layer.param_count, layer.macs(shp)))
-            shp = out
-        return rows
+        shp = check.shape("input_shape", input_shape, (3, 4))
+        return list(_network_rows(self, shp))
 
     @property
     def param_count(self) -> int:
@@ -253,6 +241,19 @@ class ResNet:
         """What the layers touch besides multiply-adds (see :func:`verifier.layers.side_counts`), summed."""
         return sum_side_counts(self.rows(input_shape))
 
+    def summary(self, input_shape: Shape = IMAGENET_INPUT, depth: int | None = None) -> Report:
+        """The per-layer table and totals of ``verifier count`` for this network (``depth=2``: one row per block).
+
+        >>> print(resnet("resnet18").summary(depth=1).blocks[1].text().splitlines()[6])
+        layer1   Sequential   1x64x56x56     147,968    462,422,016
+        """
+        from .commands.count import count_report
+
+        return count_report(self, tuple(input_shape), depth=depth)
+
+    def _repr_markdown_(self) -> str:
+        return self.summary(depth=1).markdown()
+
     def module_kinds(self) -> dict[str, str]:
         """The type of every container, as torchvision names it: ``layer1`` a Sequential, ``layer1.0`` a block."""
         kinds = {f"layer{stage}": "Sequential" for stage in range(1, 5)}
@@ -261,6 +262,25 @@ class ResNet:
 
     def with_variant(self, variant: Variant) -> ResNet:
         return replace(self, variant=variant)
+
+
+@lru_cache(maxsize=64)
+def _network_rows(net: ResNet, shp: Shape) -> tuple[LayerRow, ...]:
+    """The rows of ``net`` on ``shp``, computed once per (frozen) network and shape."""
+    rows: list[LayerRow] = []
+    for name, layer in net.stem():
+        out = layer.output_shape(shp)
+        rows.append(LayerRow(name, layer, "main", shp, out, layer.param_count, layer.macs(shp)))
+        shp = out
+    for bname, block in net.blocks():
+        block_rows = block.rows(shp)
+        rows.extend(replace(row, name=f"{bname}.{row.name}") for row in block_rows)
+        shp = block_rows[-1].output_shape
+    for name, layer in net.head():
+        out = layer.output_shape(shp)
+        rows.append(LayerRow(name, layer, "main", shp, out, layer.param_count, layer.macs(shp)))
+        shp = out
+    return tuple(rows)
 
 
 def sum_side_counts(rows: Iterable[LayerRow]) -> dict[str, int]:

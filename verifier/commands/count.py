@@ -121,9 +121,31 @@ def _shape(shape: Any) -> str:
 
 def execute(args: argparse.Namespace, progress: Progress) -> Report:
     model, input_shape = build(args)
-    depth = args.depth
-    if depth is not None and (not isinstance(depth, int) or depth < 1):
+    label = model.name if isinstance(model, ResNet) else args.model
+    return count_report(
+        model, input_shape, depth=args.depth, execute=args.execute, seed=args.seed, label=label, progress=progress
+    )
+
+
+def count_report(
+    model: ResNet | Bottleneck | BasicBlock | Conv2d,
+    input_shape: tuple[int, ...],
+    *,
+    depth: int | None = None,
+    execute: bool = False,
+    seed: int = 0,
+    label: str | None = None,
+    progress: Progress | None = None,
+) -> Report:
+    """The report of ``verifier count`` for any spec: per-layer table, totals, reconciliation, optional run.
+
+    >>> report = count_report(Conv2d(256, 64, 1, bias=False), (1, 256, 56, 56))
+    >>> report.data["params"], report.data["macs"], report.ok
+    (16384, 51380224, True)
+    """
+    if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 1):
         raise VerifierError(f"--depth must be a positive int, got {depth!r}")
+    progress = progress or Progress(enabled=False)
     progress.step("counting")
     rows = layer_rows(model, input_shape)
     leaves = max(row.name.count(".") + 1 for row in rows)
@@ -133,14 +155,16 @@ def execute(args: argparse.Namespace, progress: Progress) -> Report:
     side = sum_side_counts(rows)
     extra = beyond_macs(side)
     buffers = sum(r.layer.buffer_count for r in rows if isinstance(r.layer, BatchNorm2d))
-    label = model.name if isinstance(model, ResNet) else args.model
+    if label is None:
+        label = model.name if isinstance(model, ResNet) else type(model).__name__.lower()
+    variant_of = model.variant if isinstance(model, (ResNet, Bottleneck)) else None
     checks: dict[str, bool] = {
         "layer params add up": sum(g["params"] for g in groups) == params == model.param_count,
         "layer MACs add up": sum(g["macs"] for g in groups) == macs,
     }
     data: dict[str, Any] = {
         "model": label,
-        "variant": args.variant if isinstance(model, (ResNet, Bottleneck)) else None,
+        "variant": variant_of,
         "input_shape": list(input_shape),
         "output_shape": list(rows[-1].output_shape),
         "params": params,
@@ -151,7 +175,7 @@ def execute(args: argparse.Namespace, progress: Progress) -> Report:
         "side_counts": side,
         "layers": [{**g, "share_of_macs": g["macs"] / macs if macs else 0.0} for g in groups],
     }
-    variant = f" ({args.variant})" if isinstance(model, (ResNet, Bottleneck)) else ""
+    variant = f" ({variant_of})" if variant_of else ""
     report = Report(f"verifier count {label}{variant}: input {_shape(input_shape)}", ok=True, data=data)
     report.add(
         "A multiply-add (MAC) counts once, as in the ResNet paper and torchvision; FLOPs = 2 x MACs. The MAC column "
@@ -179,8 +203,8 @@ def execute(args: argparse.Namespace, progress: Progress) -> Report:
     )
     if isinstance(model, ResNet):
         _network_sections(report, model, input_shape, checks)
-    if args.execute:
-        _execute_section(report, model, input_shape, args.seed, progress, checks)
+    if execute:
+        _execute_section(report, model, input_shape, seed, progress, checks)
     data["checks"] = checks
     report.ok = all(checks.values())
     return report
