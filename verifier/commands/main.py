@@ -86,6 +86,7 @@ def execute(args: argparse.Namespace, progress: Progress) -> Report:
         data["errors"] = errors
     report = Report("How a 1x1 convolution changes the number of feature maps", ok=ok, data=data)
     report.add(_headline(data))
+    report.add(_tally(data))
     report.add(_theorem_table(prove))
     report.add(_claim_table(claims))
     if run is not None:
@@ -130,7 +131,8 @@ def _headline(data: dict[str, Any]) -> str:
         "pixel, output map o is its bias plus each input map times its own weight, every input map used, none "
         f"selected (derived for {small.in_channels} input maps: y_0 = {example}). So the number of output maps "
         "is the number of filters (n2), never n1*n2: the n1*n2 per-channel products are summed inside each filter.\n"
-        f"Top layer {layer(reduce)}; bottom layer {layer(expand)}."
+        f"Top layer {layer(reduce)}.\n"
+        f"Bottom layer {layer(expand)}."
     )
 
 
@@ -139,9 +141,13 @@ def _theorem_table(part: _Part) -> Table | str:
     if not theorems:
         return f"Theorems: not checked ({part.error or 'no theorems reported'})."
     return Table(
-        ["theorem", "verdict", "statement"],
+        ["theorem", "verdict", "title"],
         [
-            [t.get("id", "?"), "holds" if t.get("holds") else "FAILS", _short(t.get("statement", ""), 70)]
+            [
+                t.get("id", "?"),
+                "holds" if t.get("holds") else "FAILS",
+                _short(t.get("title", t.get("statement", "")), 72),
+            ]
             for t in theorems
         ],
     )
@@ -155,6 +161,17 @@ def _claim_table(part: _Part) -> Table | str:
         ["claim", "speaker", "verdict", "quote"],
         [[c["id"], c.get("speaker", ""), c["verdict"], _short(c["quote"], 48)] for c in claims],
     )
+
+
+def _tally(data: dict[str, Any]) -> str:
+    """One line counting what held: theorems that hold, claims by verdict."""
+    theorems = data["theorems"]
+    held = sum(bool(t.get("holds")) for t in theorems)
+    verdicts: dict[str, int] = {}
+    for c in data["claims"]:
+        verdicts[c["verdict"]] = verdicts.get(c["verdict"], 0) + 1
+    judged = ", ".join(f"{n} {v}" for v, n in sorted(verdicts.items(), key=lambda kv: -kv[1]))
+    return f"{held} of {len(theorems)} theorems hold; {len(data['claims'])} claims of the thread: {judged or 'none'}."
 
 
 def _run_table(part: _Part) -> Table | str:
