@@ -11,9 +11,10 @@ from __future__ import annotations
 from .counting import count_free_symbols, count_multiplications, derived_macs, free_symbols, linear_coefficients
 from .derive import Tap, output_map, output_maps, output_tensor, taps
 from .linalg import jacobian, rank_lower_bound
-from .tensors import bias_vector, input_tensor, symbol_grid, weight_tensor
+from .tensors import SymbolArray, bias_vector, input_tensor, symbol_grid, weight_tensor
 
 __all__ = [
+    "SymbolArray",
     "Tap",
     "bias_vector",
     "count_free_symbols",

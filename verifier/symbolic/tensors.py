@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from itertools import product
+from typing import Any
 
 import numpy as np
 import sympy as sp
@@ -25,7 +26,7 @@ from .. import _validate as check
 from ..errors import VerifierError, VerifierTypeError
 from ..spec import Conv2d
 
-__all__ = ["bias_vector", "input_tensor", "symbol_grid", "weight_tensor"]
+__all__ = ["SymbolArray", "bias_vector", "input_tensor", "symbol_grid", "weight_tensor"]
 
 _NAME = re.compile(r"^(\\[A-Za-z]+|[A-Za-z][A-Za-z0-9]*)$")
 
@@ -57,12 +58,37 @@ def _grid(name: str, shape: tuple[int, ...]) -> np.ndarray:
     return grid
 
 
+class SymbolArray(sp.ImmutableDenseNDimArray):  # type: ignore[misc]
+    """A SymPy ``ImmutableDenseNDimArray`` whose integer indexing and ``tolist`` are fast at full width.
+
+    SymPy's generic indexing parses every index symbolically, which is slow for tens of thousands of
+    entries; integer tuples here go straight to the flat list. Everything else is SymPy's.
+    """
+
+    def __getitem__(self, index: Any) -> Any:
+        if type(index) is tuple and len(index) == self.rank():
+            flat = 0
+            for i, n in zip(index, self.shape, strict=True):
+                if type(i) is not int or not 0 <= i < n:
+                    return super().__getitem__(index)
+                flat = flat * n + i
+            return self._array[flat]
+        return super().__getitem__(index)
+
+    def tolist(self) -> list[Any]:
+        """Nested lists, as SymPy's ``tolist``."""
+        items: list[Any] = list(self._array)
+        for n in reversed(self.shape[1:]):
+            items = [items[k : k + n] for k in range(0, len(items), n)]
+        return items
+
+
 @lru_cache(maxsize=32)
-def _array(name: str, shape: tuple[int, ...]) -> sp.ImmutableDenseNDimArray:
-    return sp.ImmutableDenseNDimArray(_flat(name, shape), shape)
+def _array(name: str, shape: tuple[int, ...]) -> SymbolArray:
+    return SymbolArray(_flat(name, shape), shape)
 
 
-def symbol_grid(name: str, shape: tuple[int, ...]) -> sp.ImmutableDenseNDimArray:
+def symbol_grid(name: str, shape: tuple[int, ...]) -> SymbolArray:
     """An array of distinct symbols ``name_{i,j,...}``, one per index of ``shape``.
 
     >>> symbol_grid("g", (2,))
@@ -73,7 +99,7 @@ def symbol_grid(name: str, shape: tuple[int, ...]) -> sp.ImmutableDenseNDimArray
     return _array(name, dims)
 
 
-def weight_tensor(conv: Conv2d, name: str = "w") -> sp.ImmutableDenseNDimArray:
+def weight_tensor(conv: Conv2d, name: str = "w") -> SymbolArray:
     """The conv's weights as symbols ``w_{o,i,u,v}`` in PyTorch's OIHW shape (C_out, C_in/groups, k_h, k_w).
 
     ``i`` counts the input maps of the filter's own group (0 .. C_in/groups - 1), as in PyTorch's weight.
@@ -89,7 +115,7 @@ def weight_tensor(conv: Conv2d, name: str = "w") -> sp.ImmutableDenseNDimArray:
     return _array(_check_name(name), conv.weight_shape)
 
 
-def bias_vector(conv: Conv2d, name: str = "b") -> sp.ImmutableDenseNDimArray | None:
+def bias_vector(conv: Conv2d, name: str = "b") -> SymbolArray | None:
     """The conv's biases ``b_{o}``, shape (C_out,), or None when the conv has ``bias=False``.
 
     >>> bias_vector(Conv2d(3, 2, 1))
@@ -102,7 +128,7 @@ def bias_vector(conv: Conv2d, name: str = "b") -> sp.ImmutableDenseNDimArray | N
     return _array(name, (conv.out_channels,)) if conv.bias else None
 
 
-def input_tensor(channels: int, height: int, width: int, name: str = "x") -> sp.ImmutableDenseNDimArray:
+def input_tensor(channels: int, height: int, width: int, name: str = "x") -> SymbolArray:
     """An input of ``channels`` maps of ``height`` x ``width`` symbols ``x_{i,h,w}`` (CHW, one sample).
 
     >>> input_tensor(1, 2, 2)
