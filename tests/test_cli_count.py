@@ -116,6 +116,7 @@ def test_execute_counts_the_engine_and_matches(capsys: pytest.CaptureFixture[str
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
+        (["count"], r"MODEL is required: one of resnet18, .*, conv$"),
         (["count", "resnet51"], r"MODEL must be one of resnet18, resnet34, .*bottleneck, basic, conv, got 'resnet51'"),
         (["count", "resnet50", "--input", "22ax3"], r"--input must be HxW .* got '22ax3'"),
         (["count", "resnet50", "--input", "0x5"], r"--input must be HxW .* got '0x5'"),
@@ -138,7 +139,7 @@ def test_bad_usage_exits_2_with_a_message_naming_the_argument(
     assert status == 2 and out == ""
     assert err.startswith("verifier count: error: ")
     assert "Traceback" not in err
-    assert re.search(message, err), err
+    assert re.search(message, err.strip()), err
 
 
 def test_a_non_integer_option_is_refused_by_the_parser_with_status_2(capsys: pytest.CaptureFixture[str]) -> None:

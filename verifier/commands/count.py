@@ -22,7 +22,7 @@ _NOT_FOR_NETWORKS = ("in_channels", "planes", "stride", *_CONV_ONLY)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("model", metavar="MODEL", help=f"one of: {', '.join(CHOICES)}")
+    parser.add_argument("model", metavar="MODEL", nargs="?", help=f"one of: {', '.join(CHOICES)}")
     parser.add_argument("--variant", default="v1.5", help="v1.5 (torchvision: stride on the 3x3) or v1 (the paper)")
     parser.add_argument("--input", default=None, help="input height x width, e.g. 224x224 (networks) or 56x56")
     parser.add_argument("--batch", type=int, default=1, help="batch size N (default 1)")
@@ -63,6 +63,8 @@ def parse_size(text: str | None, default: tuple[int, int]) -> tuple[int, int]:
 def build(args: argparse.Namespace) -> tuple[ResNet | Bottleneck | BasicBlock | Conv2d, tuple[int, ...]]:
     """The spec named by MODEL and the options, and its (N, C, H, W) input shape."""
     name = args.model
+    if name is None:
+        raise VerifierError(f"MODEL is required: one of {', '.join(CHOICES)}")
     if name not in CHOICES:
         raise VerifierError(f"MODEL must be one of {', '.join(CHOICES)}, got {name!r}")
     if args.variant not in ("v1", "v1.5"):
