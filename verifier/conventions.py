@@ -90,7 +90,8 @@ CONVENTIONS: tuple[Convention, ...] = (
     ),
     Convention(
         "torchvision",
-        "the `_ops` figure of each weights entry (shown as GFLOPS in the model docs): conv and linear MACs only",
+        "the `_ops` figure of each weights entry (GFLOPS in the model docs); it equals the conv and linear MACs "
+        "at every printed digit, for every model here",
         "pytorch/vision, torchvision/models/resnet.py, the `_ops` field of each weights entry's meta",
     ),
     Convention(
