@@ -178,6 +178,26 @@ def test_a_theorem_that_cannot_be_checked_leaves_its_claims_undecided(monkeypatc
     assert "could not be checked (RuntimeError: ran out of patience)" in c.evidence
 
 
+def test_a_theorem_figure_that_disagrees_with_the_claims_derivation_leaves_it_undecided(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from verifier import theorems
+
+    real = theorems.get_theorem
+    honest = real("maps-equal-filters").check()
+    skewed = dict(honest.figures)
+    skewed["256->64"] = {**skewed.get("256->64", {}), "output_maps": 65}
+
+    class Skewed:
+        def check(self) -> object:
+            return type(honest)(holds=True, evidence=honest.evidence, figures=skewed, proof=(), seconds=0.0)
+
+    monkeypatch.setattr(theorems, "get_theorem", lambda tid: Skewed() if tid == "maps-equal-filters" else real(tid))
+    c = get_claim("n2-maps")
+    assert c.verdict == UNDECIDED
+    assert "maps-equal-filters/256->64/output_maps is 65 but this claim's derivation gives 64" in c.evidence
+
+
 def test_a_derivation_that_breaks_leaves_the_claims_undecided(monkeypatch: pytest.MonkeyPatch) -> None:
     from verifier import symbolic
 

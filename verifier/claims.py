@@ -42,6 +42,7 @@ __all__ = [
     "UNDECIDED",
     "VERDICTS",
     "Claim",
+    "Disagreement",
     "Reading",
     "Statement",
     "get_claim",
@@ -132,7 +133,9 @@ class Claim:
         return f"> {quote}\n\n{self.speaker} · **{self.verdict}** · decided by {theorems}\n\n{self.evidence}\n"
 
 
-Judge = Callable[[], tuple[tuple[Reading, ...], dict[str, Any]]]
+Figures = Mapping[str, Mapping[str, Any]]
+"""The deciding theorems' figures, by theorem id."""
+Judge = Callable[[Figures], tuple[tuple[Reading, ...], dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -159,7 +162,7 @@ class Statement:
     def judge(self) -> Claim:
         """Check the deciding theorems, then compute the readings and the verdict they imply."""
         start = time.perf_counter()
-        problems = _theorem_problems(self.theorem_ids)
+        problems, figures_by_theorem = _check_theorems(self.theorem_ids)
         if problems:
             return Claim(
                 self.id,
@@ -171,8 +174,8 @@ class Statement:
                 seconds=time.perf_counter() - start,
             )
         try:
-            readings, figures = self.judge_readings()
-        except Exception as exc:  # a computation that breaks leaves the claim undecided, reported
+            readings, figures = self.judge_readings(figures_by_theorem)
+        except Exception as exc:  # a computation that breaks (or disagrees with a theorem) leaves it undecided
             return Claim(
                 self.id,
                 self.speaker,
@@ -195,13 +198,15 @@ class Statement:
         )
 
 
-def _theorem_problems(ids: Iterable[str]) -> list[str]:
-    """Why the theorems ``ids`` cannot decide a claim: each one that fails or cannot be checked."""
-    problems = []
+def _check_theorems(ids: Iterable[str]) -> tuple[list[str], dict[str, Mapping[str, Any]]]:
+    """Check the theorems ``ids``: why they cannot decide a claim (each one that fails or cannot be
+    checked), and the figures of those that hold."""
+    problems: list[str] = []
+    figures: dict[str, Mapping[str, Any]] = {}
     try:
         theorems = importlib.import_module("verifier.theorems")
     except ImportError as exc:
-        return [f"the theorems could not be loaded ({exc})"]
+        return [f"the theorems could not be loaded ({exc})"], figures
     for tid in ids:
         try:
             verdict = theorems.get_theorem(tid).check()
@@ -210,7 +215,28 @@ def _theorem_problems(ids: Iterable[str]) -> list[str]:
             continue
         if not verdict.holds:
             problems.append(f"theorem {tid!r} does not hold: {verdict.evidence}")
-    return problems
+        else:
+            figures[tid] = getattr(verdict, "figures", None) or {}
+    return problems, figures
+
+
+class Disagreement(RuntimeError):
+    """A claim's own computation and a deciding theorem's figures report different values."""
+
+
+def _agree(fig: Figures, path: str, mine: Any) -> None:
+    """Raise :class:`Disagreement` if the theorem figure at ``path`` ("theorem/key/key") differs from ``mine``.
+
+    A figure the theorem does not report is not compared: the theorem's ``holds`` already decides it.
+    """
+    tid, *keys = path.split("/")
+    value: Any = fig.get(tid, {})
+    for key in keys:
+        if not isinstance(value, Mapping) or key not in value:
+            return
+        value = value[key]
+    if value != mine:
+        raise Disagreement(f"theorem figure {path} is {value!r} but this claim's derivation gives {mine!r}")
 
 
 def _combine(readings: tuple[Reading, ...]) -> VerdictName:
@@ -436,13 +462,15 @@ def _expansion_ranks() -> dict[str, int]:
 Result = tuple[tuple[Reading, ...], dict[str, Any]]
 
 
-def _n2_maps() -> Result:
+def _n2_maps(fig: Figures) -> Result:
     readings = []
     figures: dict[str, Any] = {}
     for conv in (_reduce(), _expand()):
         n1, n2 = conv.in_channels, conv.out_channels
         maps, filters = _maps_out(conv), _filters(conv)
         derived = _derive(conv, (1, 1)).output_maps
+        _agree(fig, f"maps-equal-filters/{n1}->{n2}/output_maps", derived)
+        _agree(fig, f"maps-equal-filters/{n1}->{n2}/filters", filters)
         figures[f"{n1}->{n2}"] = {"filters": filters, "output_maps": maps, "derived_maps": derived}
         readings.append(
             Reading(
@@ -466,13 +494,16 @@ def _merge(readings: list[Reading]) -> tuple[Reading, ...]:
     )
 
 
-def _n1_times_n2() -> Result:
+def _n1_times_n2(fig: Figures) -> Result:
     readings = []
     figures: dict[str, Any] = {}
     for conv in (_reduce(), _expand()):
         n1, n2 = conv.in_channels, conv.out_channels
         maps = _derive(conv, (1, 1)).output_maps
         depthwise = Conv2d(n1, n1 * n2, 1, groups=n1, bias=False)
+        _agree(fig, f"maps-equal-filters/{n1}->{n2}/output_maps", maps)
+        _agree(fig, "maps-equal-filters/depthwise/maps", _maps_out(depthwise))
+        _agree(fig, "maps-equal-filters/depthwise/weights", depthwise.weight_count)
         figures[f"{n1}->{n2}"] = {
             "output_maps": maps,
             "n1_times_n2": n1 * n2,
@@ -493,13 +524,14 @@ def _n1_times_n2() -> Result:
     return _merge(readings), figures
 
 
-def _products_per_filter() -> Result:
+def _products_per_filter(fig: Figures) -> Result:
     conv = _reduce()
     d = _derive(conv, (1, 1))
     n1, n2 = conv.in_channels, conv.out_channels
     per_filter = {sum(len(ws) for ws in d.at(o).values()) for o in range(n2)}
     products = sum(sum(len(ws) for ws in d.at(o).values()) for o in range(n2))
     maps = d.output_maps
+    _agree(fig, f"maps-equal-filters/{n1}->{n2}/products_before_the_sum", products)
     return (
         Reading(
             "each filter forms one product per input map",
@@ -515,7 +547,7 @@ def _products_per_filter() -> Result:
     ), {"products": products, "output_maps": maps, "products_per_filter": sorted(per_filter)}
 
 
-def _size_256_to_64() -> Result:
+def _size_256_to_64(fig: Figures) -> Result:
     conv = _reduce()
     shape_in = _stage_input(conv)
     shape_out = conv.output_shape(shape_in)
@@ -534,7 +566,7 @@ def _size_256_to_64() -> Result:
     ), {"input_shape": list(shape_in), "output_shape": list(shape_out)}
 
 
-def _one_parameter_per_input_map() -> Result:
+def _one_parameter_per_input_map(fig: Figures) -> Result:
     readings = []
     figures: dict[str, Any] = {}
     for conv in (_reduce(), _expand()):
@@ -552,7 +584,7 @@ def _one_parameter_per_input_map() -> Result:
     return _merge(readings), figures
 
 
-def _same_scalar() -> Result:
+def _same_scalar(fig: Figures) -> Result:
     conv = _reduce()
     size = (2, 2)
     d = _derive(conv, size)
@@ -577,7 +609,7 @@ def _same_scalar() -> Result:
     ), {"positions": positions, "distinct_weights_per_filter_and_map": sorted(scalars_per_map)}
 
 
-def _linear_combinations_265() -> Result:
+def _linear_combinations_265(fig: Figures) -> Result:
     conv = _expand()
     d = _derive(conv, (1, 1))
     maps = d.output_maps
@@ -599,7 +631,7 @@ def _linear_combinations_265() -> Result:
     ), {"said": said, "output_maps": maps, "variables": conv.in_channels}
 
 
-def _yn_formula() -> Result:
+def _yn_formula(fig: Figures) -> Result:
     conv = _expand()
     d = _derive(conv, (1, 1))
     said_inputs = 64
@@ -621,7 +653,7 @@ def _yn_formula() -> Result:
     ), {"output_maps": conv.out_channels, "terms_per_map": said_inputs, "mismatches": mismatches}
 
 
-def _any_number_of_maps() -> Result:
+def _any_number_of_maps(fig: Figures) -> Result:
     c_in = _expand().in_channels
     tried = (1, 2, 3, 64, 256, 265, 1000)
     by_shape = {n: _maps_out(Conv2d(c_in, n, 1, bias=False)) for n in tried}
@@ -638,8 +670,10 @@ def _any_number_of_maps() -> Result:
     ), {"filters_tried": list(tried), "output_maps": [by_shape[n] for n in tried]}
 
 
-def _redundant() -> Result:
+def _redundant(fig: Figures) -> Result:
     r = _expansion_ranks()
+    _agree(fig, "expansion-rank/outputs_rank", r["linear"])
+    _agree(fig, "expansion-rank/after_relu_rank", r["after_relu"])
     return (
         Reading(
             "the 1x1 conv's linear output",
@@ -656,11 +690,12 @@ def _redundant() -> Result:
     ), dict(r)
 
 
-def _same_for_reduction() -> Result:
+def _same_for_reduction(fig: Figures) -> Result:
     conv = _reduce()
     d = _derive(conv, (1, 1))
     all_inputs = all(d.input_maps_read(o) == set(range(conv.in_channels)) for o in range(conv.out_channels))
     one_weight = all(len(ws) == 1 for o in range(conv.out_channels) for ws in d.at(o).values())
+    _agree(fig, f"all-inputs/{conv.in_channels}->{conv.out_channels}/maps", d.output_maps)
     return (
         Reading(
             "the top layer is the same formula with n = 1..64",
@@ -671,11 +706,13 @@ def _same_for_reduction() -> Result:
     ), {"output_maps": d.output_maps, "inputs_per_map": conv.in_channels}
 
 
-def _randomly_selected() -> Result:
+def _randomly_selected(fig: Figures) -> Result:
     conv = _reduce()
     d = _derive(conv, (1, 1))
     read = [len(d.input_maps_read(o)) for o in range(conv.out_channels)]
     weights = [len(d.weights_of(o)) for o in range(conv.out_channels)]
+    for count in (min(read), max(read)):
+        _agree(fig, f"all-inputs/{conv.in_channels}->{conv.out_channels}/inputs_per_map", count)
     return (
         Reading(
             "each output map reads 64 of the 256 input maps with 64 weights",
@@ -686,7 +723,7 @@ def _randomly_selected() -> Result:
     ), {"inputs_read_min": min(read), "inputs_read_max": max(read), "weights_per_map": max(weights)}
 
 
-def _input_has_256() -> Result:
+def _input_has_256(fig: Figures) -> Result:
     conv = _reduce()
     d = _derive(conv, (1, 1))
     read = {i for o in range(conv.out_channels) for i in d.input_maps_read(o)}
@@ -700,7 +737,7 @@ def _input_has_256() -> Result:
     ), {"input_maps": _block().in_channels, "read": len(read)}
 
 
-def _256_weights_per_output() -> Result:
+def _256_weights_per_output(fig: Figures) -> Result:
     conv = _reduce()
     d = _derive(conv, (1, 1))
     per_output = {len(d.weights_of(o)) for o in range(conv.out_channels)}
@@ -713,7 +750,7 @@ def _256_weights_per_output() -> Result:
     ), {"weights_per_output": sorted(per_output), "output_maps": d.output_maps}
 
 
-def _different_weights() -> Result:
+def _different_weights(fig: Figures) -> Result:
     conv = _reduce()
     d = _derive(conv, (1, 1))
     sets = [d.weights_of(o) for o in range(conv.out_channels)]
@@ -728,7 +765,7 @@ def _different_weights() -> Result:
     ), {"weights": len(union), "shared": shared}
 
 
-def _same_weights_for_all() -> Result:
+def _same_weights_for_all(fig: Figures) -> Result:
     conv = _reduce()
     d = _derive(conv, (1, 1))
     # the weight a map applies to each input map, as a pattern over (input map -> slice position)
@@ -750,7 +787,7 @@ def _filter_readings(conv: Conv2d) -> tuple[int, int]:
     return _filters(conv), _slices(conv)
 
 
-def _not_64_filters() -> Result:
+def _not_64_filters(fig: Figures) -> Result:
     conv = _reduce()
     filters, slices = _filter_readings(conv)
     return (
@@ -768,7 +805,7 @@ def _not_64_filters() -> Result:
     ), {"filters": filters, "slices": slices}
 
 
-def _64x256_filters() -> Result:
+def _64x256_filters(fig: Figures) -> Result:
     conv = _reduce()
     filters, slices = _filter_readings(conv)
     said = 64 * 256
@@ -787,7 +824,7 @@ def _64x256_filters() -> Result:
     ), {"filters": filters, "slices": slices, "said": said}
 
 
-def _different_filter_per_channel() -> Result:
+def _different_filter_per_channel(fig: Figures) -> Result:
     conv = _reduce()
     d = _derive(conv, (1, 1))
     distinct = all(len({tuple(ws) for ws in d.at(o).values()}) == conv.in_channels for o in range(conv.out_channels))
@@ -802,7 +839,7 @@ def _different_filter_per_channel() -> Result:
     ), {"input_maps": conv.in_channels, "output_maps": d.output_maps}
 
 
-def _single_parameter_filter() -> Result:
+def _single_parameter_filter(fig: Figures) -> Result:
     conv = _reduce()
     per_slice = conv.kernel_pair[0] * conv.kernel_pair[1]
     per_kernel = conv.weight_count // _filters(conv)
@@ -820,7 +857,7 @@ def _single_parameter_filter() -> Result:
     ), {"per_slice": per_slice, "per_kernel": per_kernel}
 
 
-def _how_256_weights() -> Result:
+def _how_256_weights(fig: Figures) -> Result:
     conv = _reduce()
     filters = _filters(conv)
     per_kernel = conv.weight_count // filters
@@ -839,7 +876,7 @@ def _how_256_weights() -> Result:
     ), {"filters": filters, "weights_per_filter": per_kernel, "weights": conv.weight_count}
 
 
-def _1x1xc_filter() -> Result:
+def _1x1xc_filter(fig: Figures) -> Result:
     conv = _reduce()
     _, c, kh, kw = conv.weight_shape
     return (
@@ -852,7 +889,7 @@ def _1x1xc_filter() -> Result:
     ), {"filter_shape": [kh, kw, c]}
 
 
-def _c_parameters() -> Result:
+def _c_parameters(fig: Figures) -> Result:
     conv = _reduce()
     per_filter = len({w for w, idx in _index(_weights(conv)).items() if idx[0] == 0})
     return (
@@ -865,9 +902,10 @@ def _c_parameters() -> Result:
     ), {"per_filter": per_filter, "C": conv.in_channels}
 
 
-def _1x1xcx64() -> Result:
+def _1x1xcx64(fig: Figures) -> Result:
     conv = _reduce()
     symbols = len(_weights(conv).free_symbols)
+    _agree(fig, "parameter-count/conv1/derived", symbols)
     formula = 1 * 1 * conv.in_channels * 64
     return (
         Reading(
@@ -879,7 +917,7 @@ def _1x1xcx64() -> Result:
     ), {"symbols": symbols, "formula": formula, "param_count": conv.param_count}
 
 
-def _dimensionality() -> Result:
+def _dimensionality(fig: Figures) -> Result:
     reduce, expand = _reduce(), _expand()
     return (
         Reading(
@@ -891,11 +929,13 @@ def _dimensionality() -> Result:
     ), {"reduce": [reduce.in_channels, _maps_out(reduce)], "expand": [expand.in_channels, _maps_out(expand)]}
 
 
-def _64_to_256() -> Result:
+def _64_to_256(fig: Figures) -> Result:
     conv = _expand()
     d = _derive(conv, (1, 1))
     all_inputs = all(d.input_maps_read(o) == set(range(conv.in_channels)) for o in range(conv.out_channels))
+    _agree(fig, f"all-inputs/{conv.in_channels}->{conv.out_channels}/maps", d.output_maps)
     r = _expansion_ranks()
+    _agree(fig, "expansion-rank/outputs_rank", r["linear"])
     bn = BatchNorm2d(conv.out_channels)
     return (
         Reading(
