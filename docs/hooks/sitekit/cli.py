@@ -50,8 +50,9 @@ def run(*argv: str) -> Run:
     return Run(tuple(argv), status, out.getvalue(), err.getvalue())
 
 
-def shorten(value: Any, keep: int = 2) -> tuple[Any, bool]:
-    """``value`` with every list cut to its first ``keep`` items; the flag says whether anything was cut."""
+def shorten(value: Any, keep: int = 2, chars: int = 160) -> tuple[Any, bool]:
+    """``value`` with every list cut to its first ``keep`` items and every string to ``chars`` characters;
+    the flag says whether anything was cut."""
     cut = False
 
     def walk(v: Any) -> Any:
@@ -60,6 +61,9 @@ def shorten(value: Any, keep: int = 2) -> tuple[Any, bool]:
             if len(v) > keep:
                 cut = True
             return [walk(x) for x in v[:keep]]
+        if isinstance(v, str) and len(v) > chars:
+            cut = True
+            return v[: chars - 1] + "…"
         if isinstance(v, dict):
             return {k: walk(x) for k, x in v.items()}
         return v
@@ -71,3 +75,16 @@ def fenced(text: str, lang: str = "text") -> str:
     """A fenced code block that survives any backticks inside ``text``."""
     fence = "````" if "```" in text else "```"
     return f"\n{fence}{lang}\n{text.rstrip()}\n{fence}\n"
+
+
+def example(*argv: str, as_json: bool = False) -> str:
+    """Run ``verifier ARGV`` and show the command with what it printed (JSON pretty-printed, long parts cut)."""
+    r = run(*argv)
+    if r.status != 0:
+        raise RuntimeError(f"{r.command} exited with {r.status}: {r.stderr or r.stdout[:500]}")
+    if as_json:
+        data, cut = shorten(r.json())
+        body = json.dumps(data, indent=2, ensure_ascii=False)
+        note = "\n\n*Lists are cut to their first two items and long strings shortened here; the command prints them whole.*\n" if cut else "\n"
+        return f"\n`$ {r.command}`\n" + fenced(body, "json") + note
+    return fenced(f"$ {r.command}\n{r.stdout}", "console")
