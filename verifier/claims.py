@@ -35,7 +35,7 @@ import sympy
 
 from .errors import VerifierError
 from .progress import Progress
-from .spec import BatchNorm2d, Bottleneck, Conv2d
+from .spec import Bottleneck, Conv2d
 
 __all__ = [
     "CLAIMS",
@@ -253,7 +253,8 @@ def _combine(readings: tuple[Reading, ...]) -> VerdictName:
 
 def _evidence(readings: tuple[Reading, ...]) -> str:
     if len(readings) == 1:
-        return readings[0].because
+        because = readings[0].because
+        return because[:1].upper() + because[1:]
     parts = []
     for r in readings:
         parts.append(f"{'True' if r.holds else 'False'} if {r.meaning}: {r.because}")
@@ -483,6 +484,14 @@ def _n2_maps(fig: Figures) -> Result:
     return _merge(readings), figures
 
 
+def _counted(values: set[int], noun: str) -> str:
+    """'exactly 1 weight' when every case gave one value, else the values seen."""
+    if len(values) == 1:
+        (n,) = values
+        return f"exactly {n:,} {noun}{'' if n == 1 else 's'}"
+    return f"{', '.join(map(str, sorted(values)))} {noun}s (differing between cases)"
+
+
 def _merge(readings: list[Reading]) -> tuple[Reading, ...]:
     """Fold readings that are instances of one meaning into one reading that holds iff all do."""
     return (
@@ -515,10 +524,9 @@ def _n1_times_n2(fig: Figures) -> Result:
             Reading(
                 f"n1={n1}, n2={n2}",
                 maps == n1 * n2,
-                f"{n1}->{n2} gives {maps} output maps, not {n1}*{n2} = {n1 * n2}; the {n1 * n2} maps belong to a "
-                f"different layer, the depthwise conv with multiplier {n2} (groups={n1}), which has "
-                f"{depthwise.weight_count:,} weights like this conv's {conv.weight_count:,} but does not sum "
-                "over input maps.",
+                f"{n1}->{n2} gives {maps} output maps, not {n1}*{n2} = {n1 * n2:,}; {n1 * n2:,} maps come from a "
+                f"different layer, the depthwise conv with multiplier {n2} (groups={n1}), with as many weights "
+                f"({depthwise.weight_count:,}) but no sum over input maps.",
             )
         )
     return _merge(readings), figures
@@ -578,7 +586,7 @@ def _one_parameter_per_input_map(fig: Figures) -> Result:
                 f"{conv.in_channels}->{conv.out_channels}",
                 counts == {1},
                 f"in every filter of {conv.in_channels}->{conv.out_channels}, each input map is multiplied by "
-                f"exactly {sorted(counts)} weight(s).",
+                f"{_counted(counts, 'weight')}.",
             )
         )
     return _merge(readings), figures
@@ -602,7 +610,7 @@ def _same_scalar(fig: Figures) -> Result:
             "one scalar per (filter, input map) pair",
             scalars_per_map == {1},
             f"across all {positions} positions of a {size[0]}x{size[1]} input, each filter multiplies every "
-            f"element of input map i by {sorted(scalars_per_map)} distinct weight(s), at full width "
+            f"element of input map i by {_counted(scalars_per_map, 'weight')}, at full width "
             f"({conv.in_channels} input maps, {conv.out_channels} filters); each filter has its own scalar "
             "per map, and the products are then summed over the input maps.",
         ),
@@ -745,7 +753,7 @@ def _256_weights_per_output(fig: Figures) -> Result:
         Reading(
             "256 weights per output channel, 64 channels",
             per_output == {256} and d.output_maps == 64,
-            f"each of the top layer's {d.output_maps} output maps has {sorted(per_output)} weights.",
+            f"each of the top layer's {d.output_maps} output maps has {_counted(per_output, 'weight')}.",
         ),
     ), {"weights_per_output": sorted(per_output), "output_maps": d.output_maps}
 
@@ -936,15 +944,15 @@ def _64_to_256(fig: Figures) -> Result:
     _agree(fig, f"all-inputs/{conv.in_channels}->{conv.out_channels}/maps", d.output_maps)
     r = _expansion_ranks()
     _agree(fig, "expansion-rank/outputs_rank", r["linear"])
-    bn = BatchNorm2d(conv.out_channels)
     return (
         Reading(
             "the bottom layer makes 256 maps from 64",
             d.output_maps == 256 and all_inputs,
             f"the bottom layer has {_filters(conv)} filters of shape 1x1x{conv.in_channels}; output map n is "
             f"w_(n,1) x_1 + ... + w_(n,{conv.in_channels}) x_{conv.in_channels} at each pixel, {d.output_maps} "
-            f"maps from {conv.weight_count:,} weights; at a pixel they span at most {r['linear']} dimensions, "
-            f"until BatchNorm ({bn.param_count} parameters), the residual add and ReLU.",
+            f"maps from {conv.weight_count:,} weights. The {d.output_maps} values at a pixel lie in a "
+            f"{r['linear']}-dimensional subspace (rank over {r['pixels']} pixels), until BatchNorm's shift, the "
+            "residual add and ReLU.",
         ),
     ), {"filters": _filters(conv), "weights": conv.weight_count, "output_maps": d.output_maps}
 
