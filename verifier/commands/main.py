@@ -84,8 +84,10 @@ def execute(args: argparse.Namespace, progress: Progress) -> Report:
     errors = {name: part.error for name, part in parts.items() if part.error}
     if errors:
         data["errors"] = errors
+    answer = _headline(data)
+    data["answer"] = answer
     report = Report("How a 1x1 convolution changes the number of feature maps", ok=ok, data=data)
-    report.add(_headline(data))
+    report.add(answer)
     report.add(_tally(data))
     report.add(_theorem_table(prove))
     report.add(_claim_table(claims))
