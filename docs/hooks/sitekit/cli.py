@@ -32,7 +32,7 @@ def run(*argv: str) -> Run:
     from verifier import cli
 
     out, err = io.StringIO(), io.StringIO()
-    env = {"COLUMNS": "100"}
+    env = {"COLUMNS": "88"}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     try:
