@@ -319,10 +319,10 @@ def _check_conv1x1_is_matmul() -> tuple[bool, str, dict[str, Any]]:
     wi = _int_matrix(conv.out_channels, conv.in_channels, rng)
     xi = rng.integers(-9, 10, size=(conv.in_channels, *_SIZE), dtype=np.int64)
     product = wi @ xi.reshape(conv.in_channels, -1)
-    weights = wi.reshape(conv.weight_shape).astype(object)
+    operands = _Operands(conv, _SIZE, wi.reshape(conv.weight_shape), None, xi)  # converted once, all pixels
     derived = np.array(
         [
-            [int(v) for v in sym.output_maps(conv, (r, c), _SIZE, weights=weights, inputs=xi.astype(object))]
+            [int(operands.build(o, (r, c))) for o in range(conv.out_channels)]
             for r in range(_SIZE[0])
             for c in range(_SIZE[1])
         ]

@@ -80,18 +80,16 @@ def count_multiplications(expr: Any) -> int:
     4
     """
     total = 0
-    stack = list(_leaves(expr))
+    stack = [leaf for leaf in _leaves(expr) if not leaf.is_Atom]
     while stack:
         node = stack.pop()
-        if node.is_Atom:
-            continue
+        args = node.args
         if isinstance(node, Mul):
-            total += len(node.args) - 1
+            total += len(args) - 1
         elif isinstance(node, sp.Pow) and node.exp.is_Integer and node.exp > 1:
             total += int(node.exp) - 1
-            stack.append(node.base)
-            continue
-        stack.extend(node.args)
+            args = (node.base,)
+        stack.extend(a for a in args if not a.is_Atom)
     return total
 
 
@@ -111,9 +109,21 @@ def linear_coefficients(
     constant: list[sp.Expr] = []
     coeffs: dict[sp.Symbol, list[sp.Expr]] = {}
     for term in sp.Add.make_args(expr):
+        factors: tuple[Any, ...] = term.args if type(term) is Mul else (term,)
+        if len(factors) == 2 and factors[0].is_Atom and factors[1].is_Atom:  # the common case: w * x
+            a, b = factors
+            if a in wanted:
+                if b in wanted:
+                    raise VerifierError(f"expression is not linear in the variables: term {term}")
+                coeffs.setdefault(a, []).append(b)
+            elif b in wanted:
+                coeffs.setdefault(b, []).append(a)
+            else:
+                constant.append(term)
+            continue
         hit = None
         rest = []
-        for factor in Mul.make_args(term):
+        for factor in factors:
             if factor in wanted:
                 if hit is not None:
                     raise VerifierError(f"expression is not linear in the variables: term {term}")

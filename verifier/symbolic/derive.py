@@ -22,6 +22,7 @@ import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from operator import itemgetter
 from typing import Any
 
 import numpy as np
@@ -225,13 +226,18 @@ def _canonical_sum(pairs: list[tuple[sp.Basic, sp.Basic]], bias: sp.Basic | None
     factors' names, and a lone symbol before every product; nothing else happens, so the result is the
     same object SymPy's own simplifying constructor would return.
     """
+    if len(pairs) == 1 and bias is None:  # a single product (depthwise convs): nothing to order but its factors
+        a, b = pairs[0]
+        if a.name == b.name:
+            return None
+        return Mul._from_args((a, b) if a.name < b.name else (b, a), True)
     keyed = []
     for a, b in pairs:
         na, nb = a.name, b.name
         if na == nb:
             return None
         keyed.append((na, nb, a, b) if na < nb else (nb, na, b, a))
-    keyed.sort(key=lambda t: (t[0], t[1]))
+    keyed.sort(key=itemgetter(0, 1))
     for prev, nxt in itertools.pairwise(keyed):
         if prev[:2] == nxt[:2]:
             return None

@@ -103,7 +103,7 @@ def maps_equal_filters() -> Proof:
         r"\ \text{(summed into } C_{out} \text{ maps)}",
         r"\text{depthwise, multiplier } n:\ y_{i n + m} = w_{in+m} x_i,\quad \#\{y\} = C_{in} n",
         rf"\#w_{{\text{{depthwise}}}} = (C_{{in}} n)\cdot\tfrac{{C_{{in}}}}{{C_{{in}}}}\cdot k_h k_w = "
-        rf"{_L(sp.simplify(dw_weights))} = \#w_{{C_{{in}}\to n}}",
+        rf"{_L(sp.cancel(dw_weights))} = \#w_{{C_{{in}}\to n}}",
         r"\sum_{i=0}^{C_{in}-1} y^{\text{dw}}_{i n + m}\Big|_{w_{in+m} = w_{m,i}} = y_m",
     )
     return Proof(holds, lines)
@@ -223,9 +223,9 @@ def block_budget() -> Proof:
     basic = sp.expand(2 * conv_weights(p, p, 3))
     wide = sp.expand(2 * conv_weights(4 * p, 4 * p, 3))
     shortcut = sp.expand(conv_weights(4 * p, 4 * p, 1))
-    ratio_basic = sp.simplify(bottleneck / basic)
-    ratio_wide = sp.simplify(wide / bottleneck)
-    ratio_proj = sp.simplify((bottleneck + shortcut) / bottleneck)
+    ratio_basic = sp.cancel(bottleneck / basic)
+    ratio_wide = sp.cancel(wide / bottleneck)
+    ratio_proj = sp.cancel((bottleneck + shortcut) / bottleneck)
     holds = bool(ratio_basic < 1) and bool(ratio_wide > 1) and bool(1 < ratio_proj < 2)
     lines = (
         rf"\text{{bottleneck}}\ (4p\to p\to p\to 4p):\ {_L(bottleneck)}",

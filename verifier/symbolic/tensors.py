@@ -45,7 +45,13 @@ def _check_name(name: object, parameter: str = "name") -> str:
 @lru_cache(maxsize=32)
 def _flat(name: str, shape: tuple[int, ...]) -> tuple[sp.Symbol, ...]:
     """The symbols ``name_{i,j,...}`` for every index of ``shape``, in row-major (C) order."""
-    return tuple(sp.Symbol(f"{name}_{{{','.join(map(str, idx))}}}") for idx in product(*map(range, shape)))
+    make = _new_symbol
+    return tuple(make(f"{name}_{{{','.join(map(str, idx))}}}") for idx in product(*map(range, shape)))
+
+
+def _new_symbol(name: str) -> sp.Symbol:
+    """``Symbol(name)`` without SymPy's argument cache: equal (``==``, hash) to it, and faster by the thousand."""
+    return sp.Symbol.__xnew__(sp.Symbol, name)
 
 
 @lru_cache(maxsize=32)
