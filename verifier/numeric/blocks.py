@@ -1,0 +1,398 @@
+"""The ResNet bottleneck on NumPy arrays: parameters, the plain forward pass and a fast folded one.
+
+:func:`bottleneck_forward` runs the block exactly as written (conv, batch norm, ReLU, add). A
+:class:`FoldedBottleneck` folds each batch norm into the conv before it (theorem ``batchnorm-fold``)
+and runs the same block with matrix products on views and in-place elementwise work.
+
+>>> from verifier.spec import Bottleneck
+>>> block = Bottleneck(16, 4)                       # 16 -> 4 -> 4 -> 16 maps
+>>> params = bottleneck_params(block, seed=0, dtype="float64")
+>>> x = bottleneck_input(block, batch=2, size=6, seed=1, dtype="float64")
+>>> y = bottleneck_forward(x, params)
+>>> y.shape
+(2, 16, 6, 6)
+>>> bool(np.allclose(FoldedBottleneck(params)(x), y))
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, Literal
+
+import numpy as np
+
+from ..errors import VerifierError, VerifierTypeError
+from ..spec import Bottleneck, Conv2d
+from .functional import (
+    as_array,
+    batch_norm,
+    common_dtype,
+    conv2d,
+    ensure_finite,
+    fold_batch_norm,
+    relu,
+    relu_into,
+)
+from .memory import ensure_fits
+
+__all__ = [
+    "BatchNormParams",
+    "BottleneckParams",
+    "FoldedBottleneck",
+    "bottleneck_forward",
+    "bottleneck_input",
+    "bottleneck_params",
+]
+
+DType = Literal["float32", "float64", "object"]
+_DTYPES = ("float32", "float64", "object")
+#: eps of the exact parameters: a power of two, so ``var + eps`` is exact in float32 and float64.
+EXACT_EPS = Fraction(1, 2**16)
+
+
+@dataclass(frozen=True, repr=False)
+class BatchNormParams:
+    """One batch norm's running statistics and affine parameters (``torch.nn.BatchNorm2d``'s names)."""
+
+    running_mean: np.ndarray
+    running_var: np.ndarray
+    weight: np.ndarray
+    bias: np.ndarray
+    eps: float | Fraction = 1e-5
+
+    def __repr__(self) -> str:
+        return f"BatchNormParams({self.running_mean.shape[0]} channels, eps={self.eps})"
+
+    def apply(self, x: np.ndarray) -> np.ndarray:
+        """Inference-form batch norm of ``x`` with these parameters."""
+        return batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, self.eps)
+
+
+@dataclass(frozen=True, repr=False)
+class BottleneckParams:
+    """Every array a bottleneck needs: three conv weights (OIHW), three batch norms, an optional projection."""
+
+    block: Bottleneck
+    conv1: np.ndarray
+    bn1: BatchNormParams
+    conv2: np.ndarray
+    bn2: BatchNormParams
+    conv3: np.ndarray
+    bn3: BatchNormParams
+    downsample: np.ndarray | None = None
+    downsample_bn: BatchNormParams | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.block, Bottleneck):
+            raise VerifierTypeError(f"block must be a verifier.Bottleneck, got {type(self.block).__name__}")
+        convs = dict(self.block.convs())
+        given = {"conv1": self.conv1, "conv2": self.conv2, "conv3": self.conv3}
+        if self.block.has_projection:
+            if self.downsample is None or self.downsample_bn is None:
+                raise VerifierError(f"{self.block!r} has a projection shortcut: give downsample and downsample_bn")
+            given["downsample.0"] = self.downsample
+        elif self.downsample is not None:
+            raise VerifierError(f"{self.block!r} has an identity shortcut: downsample must be None")
+        for name, weight in given.items():
+            expected = convs[name].weight_shape
+            if getattr(weight, "shape", None) != expected:
+                raise VerifierError(f"{name} weight must have shape {expected}, got {getattr(weight, 'shape', weight)}")
+        for name, bn, conv in (("bn1", self.bn1, "conv1"), ("bn2", self.bn2, "conv2"), ("bn3", self.bn3, "conv3")):
+            if bn.running_mean.shape != (convs[conv].out_channels,):
+                raise VerifierError(
+                    f"{name} must have {convs[conv].out_channels} channels, got {bn.running_mean.shape}"
+                )
+
+    @property
+    def dtype(self) -> np.dtype[Any]:
+        return self.conv1.dtype
+
+    def __repr__(self) -> str:
+        return f"BottleneckParams({self.block!r}, dtype={self.dtype})"
+
+
+def _check_dtype(dtype: Any) -> DType:
+    if dtype not in _DTYPES:
+        raise VerifierError(f"dtype must be one of {', '.join(_DTYPES)}, got {dtype!r}")
+    return dtype  # type: ignore[no-any-return]
+
+
+def _exact_values(values: np.ndarray, dtype: DType) -> np.ndarray:
+    """Dyadic values as the dtype: Fractions for ``"object"`` (every such value is exact in floats too)."""
+    if dtype == "object":
+        out = np.empty(values.size, object)
+        out[:] = [Fraction(float(v)) for v in values.ravel()]
+        return out.reshape(values.shape)
+    return values.astype(dtype)
+
+
+def _bn_params(rng: np.random.Generator, channels: int, dtype: DType, integer: bool) -> BatchNormParams:
+    if integer:
+        root = rng.choice([0.5, 1.0, 2.0], channels)
+        eps = EXACT_EPS if dtype == "object" else float(EXACT_EPS)
+        return BatchNormParams(
+            running_mean=_exact_values(rng.integers(-2, 3, channels) / 2, dtype),
+            running_var=_exact_values(root**2 - float(EXACT_EPS), dtype),
+            weight=_exact_values(rng.choice([0.5, 1.0, 1.5], channels), dtype),
+            bias=_exact_values(rng.integers(-2, 3, channels) / 2, dtype),
+            eps=eps,
+        )
+    return BatchNormParams(
+        running_mean=(rng.standard_normal(channels) * 0.1).astype(dtype),
+        running_var=rng.uniform(0.5, 2.0, channels).astype(dtype),
+        weight=rng.uniform(0.5, 1.5, channels).astype(dtype),
+        bias=(rng.standard_normal(channels) * 0.1).astype(dtype),
+        eps=1e-5,
+    )
+
+
+def _conv_weight(rng: np.random.Generator, conv: Conv2d, dtype: DType, integer: bool) -> np.ndarray:
+    if integer:
+        return _exact_values(rng.integers(-2, 3, conv.weight_shape).astype(np.float64), dtype)
+    fan_in = conv.weight_count // conv.out_channels
+    weight: np.ndarray = (rng.standard_normal(conv.weight_shape) * np.sqrt(2.0 / fan_in)).astype(dtype)
+    return weight
+
+
+def bottleneck_params(
+    block: Bottleneck | None = None, *, seed: int = 0, dtype: DType = "float32", integer: bool = False
+) -> BottleneckParams:
+    """Parameters for ``block`` drawn from ``seed``.
+
+    With ``integer=False``: He-scaled normal weights and batch norms near the identity, as after training.
+    With ``integer=True``: weights in {-2, ..., 2}; batch norm means and biases in halves, gammas in
+    {1/2, 1, 3/2}, ``var + eps`` in {1/4, 1, 4} with ``eps = 2**-16``; so every value of the block is a
+    dyadic rational, and float64 computes the whole block exactly at full size.
+
+    >>> p = bottleneck_params(seed=0, dtype="object", integer=True)
+    >>> p.conv1.shape, p.bn1.eps
+    ((64, 256, 1, 1), Fraction(1, 65536))
+    """
+    block = Bottleneck() if block is None else block
+    if not isinstance(block, Bottleneck):
+        raise VerifierTypeError(f"block must be a verifier.Bottleneck, got {type(block).__name__}")
+    kind = _check_dtype(dtype)
+    rng = np.random.default_rng(seed)
+    convs = dict(block.convs())
+    arrays: dict[str, Any] = {}
+    for name in ("conv1", "conv2", "conv3"):
+        arrays[name] = _conv_weight(rng, convs[name], kind, integer)
+        arrays["bn" + name[-1]] = _bn_params(rng, convs[name].out_channels, kind, integer)
+    if block.has_projection:
+        arrays["downsample"] = _conv_weight(rng, convs["downsample.0"], kind, integer)
+        arrays["downsample_bn"] = _bn_params(rng, block.out_channels, kind, integer)
+    return BottleneckParams(block=block, **arrays)
+
+
+def bottleneck_input(
+    block: Bottleneck | None = None,
+    batch: int = 1,
+    size: int | tuple[int, int] = 56,
+    *,
+    seed: int = 0,
+    dtype: DType = "float32",
+    integer: bool = False,
+) -> np.ndarray:
+    """An (N, C_in, H, W) input: standard normal, or integers in {-3, ..., 3} with ``integer=True``.
+
+    >>> bottleneck_input(batch=1, size=2, dtype="object", integer=True).shape
+    (1, 256, 2, 2)
+    """
+    block = Bottleneck() if block is None else block
+    kind = _check_dtype(dtype)
+    h, w = (size, size) if isinstance(size, int) else size
+    shape = (batch, block.in_channels, h, w)
+    for i, n in enumerate(shape):
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise VerifierError(f"input shape must be positive ints, got {n!r} at axis {i} of {shape}")
+    item = 8 if kind == "object" else np.dtype(kind).itemsize
+    ensure_fits(int(np.prod(shape)) * item * (8 if kind == "object" else 1), f"an input of shape {shape}")
+    rng = np.random.default_rng(seed)
+    if integer:
+        return _exact_values(rng.integers(-3, 4, shape).astype(np.float64), kind)
+    return rng.standard_normal(shape, dtype=np.float64).astype(kind)
+
+
+def _strides(block: Bottleneck) -> tuple[int, int]:
+    return (block.stride, 1) if block.variant == "v1" else (1, block.stride)
+
+
+def _check_input(x: Any, params: BottleneckParams) -> np.ndarray:
+    arr = as_array("input", x)
+    if arr.ndim != 4:
+        raise VerifierError(f"input must be 4-D (N, C, H, W), got shape {arr.shape}")
+    if arr.shape[1] != params.block.in_channels:
+        raise VerifierError(
+            f"input has {arr.shape[1]} channels but the block expects {params.block.in_channels} ({params.block!r})"
+        )
+    common_dtype(input=arr, weight=params.conv1)
+    ensure_finite("input", arr)
+    return arr
+
+
+def bottleneck_forward(x: Any, params: BottleneckParams) -> np.ndarray:
+    """The bottleneck exactly as defined, layer after layer: nothing folded, nothing fused.
+
+    ``relu(bn3(conv3(relu(bn2(conv2(relu(bn1(conv1(x)))))))) + shortcut(x))``; exact parameters and
+    inputs (object arrays) give exact results.
+    """
+    arr = _check_input(x, params)
+    block = params.block
+    s1, s2 = _strides(block)
+    y = relu(params.bn1.apply(conv2d(arr, params.conv1, stride=s1)), inplace=True)
+    y = relu(params.bn2.apply(conv2d(y, params.conv2, stride=s2, padding=1, groups=block.groups)), inplace=True)
+    y = params.bn3.apply(conv2d(y, params.conv3))
+    if params.downsample is not None and params.downsample_bn is not None:
+        y = y + params.downsample_bn.apply(conv2d(arr, params.downsample, stride=block.stride))
+    else:
+        y = y + arr
+    return relu(y, inplace=True)
+
+
+class FoldedBottleneck:
+    """A bottleneck with every batch norm folded into its conv, compiled for repeated fast forward passes.
+
+    The 1x1 convs are matrix products ``W (C_out, C_in) @ X (C_in, H*W)`` on views of the NCHW input,
+    with the folded bias as one more column of ``W`` against a row of ones. The 3x3 conv keeps three
+    horizontally shifted copies of its (zero-bordered) input stacked as 3 * C rows; the taps of one
+    kernel row then form one matrix product with 3 * C inner terms on a view shifted by whole image rows,
+    so three products do the whole conv. Buffers are allocated once per input shape and reused.
+
+    >>> params = bottleneck_params(Bottleneck(8, 2), seed=0, dtype="float64")
+    >>> FoldedBottleneck(params)
+    FoldedBottleneck(Bottleneck(in_channels=8, planes=2, ...), dtype=float64, fast path)
+    """
+
+    def __init__(self, params: BottleneckParams) -> None:
+        if not isinstance(params, BottleneckParams):
+            raise VerifierTypeError(f"params must be BottleneckParams, got {type(params).__name__}")
+        self.params = params
+        self.block = params.block
+        self.dtype = np.dtype(params.dtype)
+
+        def fold(weight: np.ndarray, bn: BatchNormParams) -> tuple[np.ndarray, np.ndarray]:
+            return fold_batch_norm(weight, None, bn.running_mean, bn.running_var, bn.weight, bn.bias, bn.eps)
+
+        self.w1, self.b1 = fold(params.conv1, params.bn1)
+        self.w2, self.b2 = fold(params.conv2, params.bn2)
+        self.w3, self.b3 = fold(params.conv3, params.bn3)
+        self.wd: np.ndarray | None = None
+        self.bd: np.ndarray | None = None
+        if params.downsample is not None and params.downsample_bn is not None:
+            self.wd, self.bd = fold(params.downsample, params.downsample_bn)
+        _, s2 = _strides(self.block)
+        self.fast = self.dtype.kind == "f" and self.block.groups == 1 and s2 == 1
+        self._buffers: dict[tuple[int, int], dict[str, np.ndarray]] = {}
+        if self.fast:
+            c, m = self.w1.shape[1], self.w1.shape[0]
+            self._w1 = np.ascontiguousarray(self.w1[:, :, 0, 0])
+            self._b1 = self.b1[:, None].copy()
+            # w2 rows: for kernel row u, the taps v = 0, 1, 2 side by side (matching the stacked copies)
+            w2 = np.zeros((3, m, 3 * m + 1), self.dtype)
+            for u in range(3):
+                for v in range(3):
+                    w2[u, :, v * m : (v + 1) * m] = self.w2[:, :, u, v]
+            w2[0, :, 3 * m] = self.b2
+            self._w2 = w2
+            bias3 = self.b3 if self.bd is None else self.b3 + self.bd
+            self._w3 = np.concatenate([self.w3[:, :, 0, 0], bias3[:, None]], axis=1)
+            self._wd = None if self.wd is None else np.ascontiguousarray(self.wd[:, :, 0, 0])
+            del c
+
+    def __repr__(self) -> str:
+        block = repr(self.block)
+        block = block[: block.index(",", block.index(",") + 1)] + ", ...)"
+        return f"FoldedBottleneck({block}, dtype={self.dtype}, {'fast path' if self.fast else 'generic path'})"
+
+    def workspace_bytes(self, input_shape: tuple[int, ...]) -> int:
+        """Bytes a forward pass allocates beyond its input and the folded weights (output included)."""
+        _, _, h, w = input_shape
+        out = self.block.output_shape(tuple(input_shape))
+        item = self.dtype.itemsize if self.dtype.kind == "f" else 64
+        s1, _ = _strides(self.block)
+        h1, w1 = -(-h // s1), -(-w // s1)
+        m = self.block.width
+        scratch = (3 * m + 1) * (h1 + 2) * w1 + (m + 1) * h1 * w1 + m * h1 * w1 + self.block.out_channels * h1 * w1
+        if s1 != 1:
+            scratch += self.block.in_channels * h1 * w1
+        return (int(np.prod(out)) + scratch) * item
+
+    def __call__(self, x: Any, out: np.ndarray | None = None) -> np.ndarray:
+        """The block's output for ``x`` (N, C_in, H, W); ``out`` may be given to reuse an output array."""
+        arr = _check_input(x, self.params)
+        shape = self.block.output_shape(arr.shape)
+        if out is not None and (out.shape != shape or out.dtype != self.dtype or not out.flags.c_contiguous):
+            raise VerifierError(f"out must be a C-contiguous {self.dtype} array of shape {shape}, got {out.shape}")
+        ensure_fits(self.workspace_bytes(arr.shape), f"the bottleneck on input {arr.shape}")
+        if not self.fast:
+            result = self._generic(arr)
+            if out is not None:
+                out[...] = result
+                return out
+            return result
+        y = np.empty(shape, self.dtype) if out is None else out
+        self._fast(np.ascontiguousarray(arr), y)
+        return y
+
+    def _generic(self, x: np.ndarray) -> np.ndarray:
+        s1, s2 = _strides(self.block)
+        y = relu(conv2d(x, self.w1, self.b1, stride=s1), inplace=True)
+        y = relu(conv2d(y, self.w2, self.b2, stride=s2, padding=1, groups=self.block.groups), inplace=True)
+        y = conv2d(y, self.w3, self.b3)
+        y += x if self.wd is None else conv2d(x, self.wd, self.bd, stride=self.block.stride)
+        return relu(y, inplace=True)
+
+    def _workspace(self, h: int, w: int) -> dict[str, np.ndarray]:
+        key = (h, w)
+        if key not in self._buffers:
+            m, cout = self.block.width, self.block.out_channels
+            stacked = np.zeros((3 * m + 1, (h + 2) * w), self.dtype)  # the zero border rows stay zero
+            stacked[3 * m] = 1
+            a2 = np.empty((m + 1, h * w), self.dtype)
+            a2[m] = 1
+            self._buffers = {
+                key: {
+                    "stacked": stacked,
+                    "a2": a2,
+                    "tmp": np.empty((m, h * w), self.dtype),
+                    "short": np.empty((cout, h * w), self.dtype) if self.wd is not None else a2[:0],
+                }
+            }
+        return self._buffers[key]
+
+    def _fast(self, x: np.ndarray, y: np.ndarray) -> None:
+        s1, _ = _strides(self.block)
+        m = self.block.width
+        n, c = x.shape[:2]
+        h, w = y.shape[2:]
+        hw = h * w
+        buf = self._workspace(h, w)
+        stacked, a2, tmp, short = buf["stacked"], buf["a2"], buf["tmp"], buf["short"]
+        left, mid, right = (stacked[k * m : (k + 1) * m].reshape(m, h + 2, w) for k in range(3))
+        mid_flat = stacked[m : 2 * m, w : w + hw]
+        for i in range(n):
+            xi = x[i] if s1 == 1 else np.ascontiguousarray(x[i, :, ::s1, ::s1])
+            xi2 = xi.reshape(c, hw)
+            # conv1 + bn1 + relu, written straight into the middle copy of the 3x3 conv's input
+            np.matmul(self._w1, xi2, out=mid_flat)
+            mid_flat += self._b1
+            relu_into(mid_flat, mid_flat)
+            left[:, 1 : h + 1, 1:] = mid[:, 1 : h + 1, : w - 1]
+            right[:, 1 : h + 1, : w - 1] = mid[:, 1 : h + 1, 1:]
+            # conv2 + bn2: kernel row u reads the stacked copies shifted down by u image rows
+            np.matmul(self._w2[0], stacked[:, :hw], out=a2[:m])
+            for u in (1, 2):
+                np.matmul(self._w2[u, :, : 3 * m], stacked[: 3 * m, u * w : u * w + hw], out=tmp)
+                a2[:m] += tmp
+            relu_into(a2[:m], a2[:m])
+            # conv3 + bn3 (+ the projection's bn) + shortcut + relu
+            yi = y[i].reshape(-1, hw)
+            np.matmul(self._w3, a2, out=yi)
+            if self._wd is None:
+                yi += xi2
+            else:
+                np.matmul(self._wd, xi2, out=short)
+                yi += short
+            relu_into(yi, yi)

@@ -1,0 +1,60 @@
+"""Memory guards: refuse work whose arrays would not fit, before allocating any of them.
+
+>>> human_bytes(3 * 2**20)
+'3.0 MiB'
+>>> ensure_fits(1024, "a tiny conv")          # fits: nothing happens
+"""
+
+from __future__ import annotations
+
+import os
+
+from ..errors import VerifierError
+
+__all__ = ["available_bytes", "ensure_fits", "human_bytes"]
+
+#: Refuse work that would take more than this share of the memory currently available.
+SHARE = 0.8
+
+
+def human_bytes(nbytes: float) -> str:
+    """A byte count in binary units, one decimal: ``'3.0 MiB'``."""
+    value = float(nbytes)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(value) < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def available_bytes() -> int | None:
+    """Memory the system can give without swapping (Linux ``MemAvailable``), or None where unknown."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES")) * int(os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def ensure_fits(nbytes: int, what: str, *, available: int | None = None) -> None:
+    """Raise :class:`VerifierError` if ``nbytes`` exceeds the usable share of available memory.
+
+    Args:
+        nbytes: the estimate of what the work will allocate.
+        what: the work, for the message (``"conv2d on input (8, 256, 56, 56)"``).
+        available: bytes available; measured from the system when None.
+    """
+    avail = available_bytes() if available is None else available
+    if avail is None:
+        return
+    if nbytes > SHARE * avail:
+        raise VerifierError(
+            f"{what} needs about {human_bytes(nbytes)} but only {human_bytes(avail)} of memory is available "
+            f"(at most {SHARE:.0%} of it is used); nothing was allocated: use a smaller batch or input"
+        )
