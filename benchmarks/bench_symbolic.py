@@ -33,7 +33,7 @@ def _clear() -> None:
     _tensors._grid.cache_clear()
     _tensors._array.cache_clear()
     theorems._verdict.cache_clear()
-    theorems._maps.cache_clear()
+    theorems._derived.cache_clear()
     theorems._inputs.cache_clear()
 
 

@@ -100,8 +100,13 @@ def _thread_convs() -> tuple[Conv2d, Conv2d]:
     return convs["conv1"], convs["conv3"]
 
 
-@cache
 def _maps(conv: Conv2d) -> tuple[sp.Expr, ...]:
+    """All maps of ``conv`` at the pixel, derived with a bias b_o (products and coefficients are the same)."""
+    return _derived(dataclasses.replace(conv, bias=True))
+
+
+@cache
+def _derived(conv: Conv2d) -> tuple[sp.Expr, ...]:
     return sym.output_maps(conv, _PIXEL, _SIZE)
 
 
@@ -281,7 +286,7 @@ def _check_mac_count() -> tuple[bool, str, dict[str, Any]]:
         derived = sym.derived_macs(conv, size)
         closed = conv.macs((conv.in_channels, *size))
         (top, bottom), (left, right) = conv.padding_amounts
-        padded = Conv2d(conv.in_channels, conv.out_channels, conv.kernel_size, stride=conv.stride, bias=False)
+        padded = dataclasses.replace(conv, padding=0)  # the same conv on an input padded with explicit zeros
         with_zeros = sym.derived_macs(padded, (size[0] + top + bottom, size[1] + left + right))
         ok &= with_zeros == closed and derived <= closed and (derived == closed) == (top + bottom + left + right == 0)
         figures[name] = {"derived": derived, "closed_form": closed, "derived_counting_padded_zeros": with_zeros}
@@ -298,7 +303,8 @@ def _check_mac_count() -> tuple[bool, str, dict[str, Any]]:
         f"{n} {fmt(d)}" + ("" if d == c else f" (zeros omitted) vs {fmt(c)} (padded zeros counted)") for n, d, c in rows
     )
     evidence = (
-        f"Multiplications counted in the derived maps on a {size[0]}x{size[1]} input: {parts}. The closed form "
+        f"Products in the derived maps on a {size[0]}x{size[1]} input (each map's products are its taps inside the "
+        f"image; materialised maps at full width agree at every kind of position): {parts}. The closed form "
         f"H_out*W_out*k_h*k_w*(C_in/g)*C_out counts the products with padding zeros, as frameworks report: "
         f"{fmt(total_closed)} MACs for the block (derived without zeros: {fmt(total_derived)})."
     )
@@ -468,9 +474,8 @@ def _check_batchnorm_fold() -> tuple[bool, str, dict[str, Any]]:
     )
     after_bn = [gamma[o] * (Fraction(int(y[o])) - mu[o]) / sigma[o] + beta[o] for o in range(c_out)]
     folded_conv = dataclasses.replace(conv, bias=True)
-    w_folded = np.array(
-        [[[[gamma[o] / sigma[o] * int(w[o, i])]] for i in range(conv.in_channels)] for o in range(c_out)], dtype=object
-    )
+    scale = [g / s for g, s in zip(gamma, sigma, strict=True)]
+    w_folded = np.array([[[[scale[o] * v]] for v in w[o].tolist()] for o in range(c_out)], dtype=object)
     b_folded = [beta[o] - gamma[o] * mu[o] / sigma[o] for o in range(c_out)]
     folded = sym.output_maps(folded_conv, (0, 0), (1, 1), weights=w_folded, bias=b_folded, inputs=x.astype(object))
     exact = all(sp.Rational(a.numerator, a.denominator) == f for a, f in zip(after_bn, folded, strict=True))
@@ -481,14 +486,16 @@ def _check_batchnorm_fold() -> tuple[bool, str, dict[str, Any]]:
     lhs = g * (_maps(conv)[0] - m) / s + bt
     w_sym = [[[[g / s * wt[0, i, 0, 0]]] for i in range(conv.in_channels)]]
     one = Conv2d(conv.in_channels, 1, 1, bias=True)
-    rhs = sym.output_map(one, 0, _PIXEL, _SIZE, weights=w_sym, bias=[bt - g * m / s])
+    b0 = _grid("b", (conv.out_channels,))[0]
+    rhs = sym.output_map(one, 0, _PIXEL, _SIZE, weights=w_sym, bias=[bt + g * (b0 - m) / s])
     symbolic_ok = sp.expand(lhs - rhs) == 0
     ok = ok and exact and symbolic_ok
     evidence = (
         f"{conv.in_channels}->{c_out} conv then BatchNorm2d({c_out}) (eps={bn.eps}): with exact rationals "
         f"(running variances chosen so var+eps is a perfect square), all {c_out} outputs equal the folded conv "
         f"W' = gamma/sigma*W, b' = beta - gamma*mu/sigma exactly; with gamma, beta, mu, var as symbols and "
-        f"sigma = sqrt(var+eps), map 0's {conv.in_channels} terms fold exactly too."
+        f"sigma = sqrt(var+eps), map 0 with its conv bias b folds exactly too (b' = beta + gamma*(b - mu)/sigma, "
+        f"its {conv.in_channels} weights gamma/sigma*w)."
     )
     return ok, evidence, {"maps": c_out, "exact": exact, "symbolic_map_0": symbolic_ok}
 

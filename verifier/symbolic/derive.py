@@ -144,12 +144,27 @@ def _entries(value: Any, shape: tuple[int, ...], parameter: str) -> list[Any]:
     return items
 
 
-def _py_number(value: Any) -> int | Fraction:
+def _py_number(value: Any) -> tuple[int, int]:
+    """An exact number as (numerator, denominator) Python ints."""
+    if type(value) is int:
+        return value, 1
     if isinstance(value, sp.Rational):
-        return int(value.p) if value.q == 1 else Fraction(int(value.p), int(value.q))
+        return int(value.p), int(value.q)
     if isinstance(value, Fraction):
-        return value
-    return int(value)
+        return value.numerator, value.denominator
+    return int(value), 1
+
+
+def _exact_sum(products: Any, start: tuple[int, int] | None) -> sp.Rational:
+    """Sum of (n1/d1)*(n2/d2) over ``products``: integer sums per denominator, one division per denominator."""
+    by_denominator: dict[int, int] = {}
+    if start is not None:
+        by_denominator[start[1]] = start[0]
+    for (n1, d1), (n2, d2) in products:
+        d = d1 * d2
+        by_denominator[d] = by_denominator.get(d, 0) + n1 * n2
+    total = sum((Fraction(n, d) for d, n in by_denominator.items()), start=Fraction(0))
+    return sp.Rational(total.numerator, total.denominator)
 
 
 class _Operands:
@@ -169,7 +184,8 @@ class _Operands:
         every = [*raw_w, *raw_x, *(raw_b or ())]
         self.symbols_only = all(type(e) is sp.Symbol for e in every) and all(e.is_commutative for e in every)
         # Exact numbers (int, Fraction, Integer, Rational) are summed as Python ints/Fractions: same value, faster.
-        self.numbers: tuple[list[int | Fraction], list[int | Fraction], list[int | Fraction] | None] | None = None
+        Exact = list[tuple[int, int]]
+        self.numbers: tuple[Exact, Exact, Exact | None] | None = None
         if not self.symbols_only and all(isinstance(e, _EXACT_NUMBER) for e in every):
             self.numbers = (
                 [_py_number(e) for e in raw_w],
@@ -206,8 +222,7 @@ class _Operands:
         xbase = (o // conv.out_per_group) * ipg * self.size[0] * self.size[1]
         if self.numbers is not None:
             wn, xn, bn = self.numbers
-            value = sum((wn[wbase + a] * xn[xbase + z] for a, z in plan), start=bn[o] if bn is not None else 0)
-            return sp.Rational(value.numerator, value.denominator)
+            return _exact_sum(((wn[wbase + a], xn[xbase + z]) for a, z in plan), None if bn is None else bn[o])
         w, x = self.w, self.x
         pairs = [(w[wbase + a], x[xbase + z]) for a, z in plan]
         bias = None if self.b is None else self.b[o]

@@ -57,10 +57,11 @@ def rank_lower_bound(rows: Any, prime: int = PRIME) -> int:
         if piv != rank:
             m[[rank, piv]] = m[[piv, rank]]
         inv = pow(int(m[rank, col]), prime - 2, prime)
-        m[rank] = (m[rank] * inv) % prime
-        below = m[rank + 1 :, col].copy()
-        if below.any():
-            m[rank + 1 :] = (m[rank + 1 :] - (below[:, None] * m[rank][None, :]) % prime) % prime
+        m[rank, col:] = (m[rank, col:] * inv) % prime
+        rows_below = rank + 1 + np.nonzero(m[rank + 1 :, col])[0]  # only rows with a non-zero to clear
+        if rows_below.size:
+            below = m[rows_below, col][:, None]
+            m[rows_below, col:] = (m[rows_below, col:] - (below * m[rank, col:][None, :]) % prime) % prime
         rank += 1
     return rank
 
