@@ -4,8 +4,10 @@ Every statement of the thread (question, answer and comments) that can be true o
 :class:`Statement`: its exact quote, who said it, and the theorems that decide it. Judging a statement
 first checks those theorems; only if they all hold does it compute the statement's *readings*: each
 way of reading the words, and whether that reading holds for the bottleneck's layers as the symbolic
-engine derives them. All readings hold: ``"true"``; none: ``"false"``; some: ``"partly true"``. If a
-deciding theorem fails or cannot be checked, the claim is ``"undecided"`` and says why.
+engine derives them. All readings hold: ``"true"``; none: ``"false"``; some: ``"partly true"``. Where a
+deciding theorem reports the same quantity among its figures, the two must agree. If a deciding theorem
+fails or cannot be checked, its figures disagree, or the computation breaks, the claim is
+``"undecided"`` and says why.
 
 Left out, as they state nothing about convolutions that can be checked: that the answer is misleading
 (an opinion, which its author then accepted and edited for), and that the notation was made up.
