@@ -65,6 +65,13 @@ def test_every_theorem_holds_with_evidence_figures_and_a_proof(verdicts):
     assert theorems.get_theorem("all-inputs").check() is verdicts["all-inputs"]  # cached
 
 
+def test_a_verdicts_latex_shows_every_proof_step(verdicts):
+    v = verdicts["parameter-count"]
+    latex = v._repr_latex_()
+    assert latex.startswith("$$") and latex.endswith("$$")
+    assert all(line in latex for line in v.proof)
+
+
 def test_a_failing_check_is_reported_as_not_holding(monkeypatch):
     broken = theorems.Theorem(
         "broken",

@@ -57,6 +57,10 @@ class Verdict:
     def __repr__(self) -> str:
         return f"Verdict(holds={self.holds}, evidence={self.evidence!r})"
 
+    def _repr_latex_(self) -> str:
+        """The proof's steps, one per row."""
+        return r"$$\begin{gathered}" + r" \\ ".join(self.proof) + r"\end{gathered}$$"
+
 
 @dataclass(frozen=True)
 class Theorem:
