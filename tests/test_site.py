@@ -8,6 +8,7 @@ they also save a full-page PNG of every page into DIR.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import http.server
 import os
@@ -95,8 +96,10 @@ _INSPECT = r"""
 () => {
   const inside = (node, selector) => node.parentElement && node.parentElement.closest(selector);
   const math = Array.from(document.querySelectorAll('.arithmatex'));
-  const unrendered = math.filter(el => !el.querySelector('.katex, .katex-error')).map(el => el.textContent.slice(0, 80));
-  const errors = Array.from(document.querySelectorAll('.katex-error')).map(el => el.getAttribute('title') || el.textContent)
+  const unrendered = math.filter(el => !el.querySelector('.katex, .katex-error'))
+    .map(el => el.textContent.slice(0, 80));
+  const errors = Array.from(document.querySelectorAll('.katex-error'))
+    .map(el => el.getAttribute('title') || el.textContent)
     .concat(Array.from(document.querySelectorAll('.katex-html [style*="color"]'))
       .filter(el => el.style.color === 'rgb(204, 0, 1)')  // katex-render.js's errorColor, #cc0001
       .filter(el => !(el.parentElement && el.parentElement.closest('[style*="rgb(204, 0, 1)"]')))
@@ -104,7 +107,11 @@ _INSPECT = r"""
   const zeroWidth = Array.from(document.querySelectorAll('.katex'))
     .filter(el => el.getBoundingClientRect().width === 0).map(el => el.textContent.slice(0, 80));
   const rawTex = [];
-  const pattern = /\\\(|\\\)|\\\[|\\\]|\$\$|\$[^\s$][^$]*\$|\\(?:frac|sum|mathbf|cdot|begin|end|left|right|text|qquad)\b/;
+  const pattern = new RegExp([
+    String.raw`\\\(|\\\)|\\\[|\\\]`,                                          // \( \) \[ \] left as text
+    String.raw`\$\$|\$[^\s$][^$]*\$`,                                         // $$ or $...$ left as text
+    String.raw`\\(?:frac|sum|mathbf|cdot|begin|end|left|right|text|qquad)\b`,  // TeX commands
+  ].join('|'));
   const walker = document.createTreeWalker(document.querySelector('article') || document.body, NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     if (inside(node, 'pre, code, script, style, .katex, .md-clipboard')) continue;
@@ -149,14 +156,13 @@ def visit(browser: Any, url: str, screenshot: Path | None = None) -> dict[str, A
         page.on("requestfailed", lambda r: failed.append(f"{r.url} ({r.failure})"))
         page.on("response", lambda r: failed.append(f"{r.url} (HTTP {r.status})") if r.status >= 400 else None)
         page.goto(url, wait_until="networkidle")
-        try:  # KaTeX typesets after load; what it leaves unrendered is reported below, not here
+        # KaTeX typesets after load; what it leaves unrendered is reported below, not here
+        with contextlib.suppress(PlaywrightTimeout):
             page.wait_for_function(
                 "() => Array.from(document.querySelectorAll('.arithmatex'))"
                 ".every(el => el.querySelector('.katex, .katex-error'))",
                 timeout=10_000,
             )
-        except PlaywrightTimeout:
-            pass
         page.evaluate("() => document.fonts.ready.then(() => true)")
         found: dict[str, Any] = page.evaluate(_INSPECT)
         if screenshot is not None:

@@ -85,6 +85,11 @@ def example(*argv: str, as_json: bool = False) -> str:
     if as_json:
         data, cut = shorten(r.json())
         body = json.dumps(data, indent=2, ensure_ascii=False)
-        note = "\n\n*Lists are cut to their first two items and long strings shortened here; the command prints them whole.*\n" if cut else "\n"
+        note = (
+            "\n\n*Lists are cut to their first two items and long strings shortened here; "
+            "the command prints them whole.*\n"
+            if cut
+            else "\n"
+        )
         return f"\n`$ {r.command}`\n" + fenced(body, "json") + note
     return fenced(f"$ {r.command}\n{r.stdout}", "console")

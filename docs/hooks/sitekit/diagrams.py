@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import matplotlib.pyplot as plt
@@ -36,19 +37,25 @@ def bottleneck(block: Bottleneck, height: int, width: int) -> Any:
         color = PALETTE["wide"] if maps == widest else PALETTE["narrow"]
         ax.add_patch(
             FancyBboxPatch(
-                (-w / 2, y - 0.32), w, 0.64, boxstyle="round,pad=0.02,rounding_size=0.12", fc=color, ec="none", alpha=0.92
+                (-w / 2, y - 0.32),
+                w,
+                0.64,
+                boxstyle="round,pad=0.02,rounding_size=0.12",
+                fc=color,
+                ec="none",
+                alpha=0.92,
             )
         )
         ax.text(0, y, f"{maps} maps", ha="center", va="center", color="white", fontsize=13, fontweight="bold")
-        ax.text(
-            -half - 0.35, y, f"{shape[2]}×{shape[3]}", ha="right", va="center", color=PALETTE["muted"], fontsize=10
-        )
-    for (y0, y1), name in zip(zip(ys, ys[1:], strict=False), ("conv1", "conv2", "conv3"), strict=True):
+        ax.text(-half - 0.35, y, f"{shape[2]}×{shape[3]}", ha="right", va="center", color=PALETTE["muted"], fontsize=10)
+    for (y0, y1), name in zip(itertools.pairwise(ys), ("conv1", "conv2", "conv3"), strict=True):
         row = convs[name]
         conv = row.layer
         assert isinstance(conv, Conv2d)
         ax.add_patch(
-            FancyArrowPatch((0, y0 - 0.38), (0, y1 + 0.38), arrowstyle="-|>", mutation_scale=16, color=PALETTE["ink"], lw=1.4)
+            FancyArrowPatch(
+                (0, y0 - 0.38), (0, y1 + 0.38), arrowstyle="-|>", mutation_scale=16, color=PALETTE["ink"], lw=1.4
+            )
         )
         relu = "" if name == "conv3" else ", BN, ReLU"
         ax.text(0.25, (y0 + y1) / 2 + 0.22, _conv_label(conv) + relu, ha="left", va="center", fontsize=11.5)
@@ -67,7 +74,9 @@ def bottleneck(block: Bottleneck, height: int, width: int) -> Any:
     ax.plot([half + 0.1, x_sc, x_sc, 0.3], [ys[0], ys[0], y_add, y_add], color=PALETTE["accent"], lw=1.6)
     ax.text(x_sc + 0.15, (ys[0] + ys[-1]) / 2, "identity\nshortcut", color=PALETTE["accent"], fontsize=10, va="center")
     ax.add_patch(
-        FancyArrowPatch((0, ys[-1] - 0.36), (0, y_add + 0.3), arrowstyle="-|>", mutation_scale=12, color=PALETTE["ink"], lw=1.2)
+        FancyArrowPatch(
+            (0, ys[-1] - 0.36), (0, y_add + 0.3), arrowstyle="-|>", mutation_scale=12, color=PALETTE["ink"], lw=1.2
+        )
     )
     ax.add_patch(Circle((0, y_add), 0.28, fc="white", ec=PALETTE["accent"], lw=1.6, zorder=3))
     ax.text(0, y_add - 0.02, "+", ha="center", va="center", fontsize=15, color=PALETTE["accent"], zorder=4)

@@ -54,5 +54,7 @@ def one_row_one_map(conv: Conv2d, row: int, size: int = 14, seed: int = 7) -> tu
     ax_y.set_title(f"output map {row} ({size}×{size})", loc="left")
     ax_y.set_xticks([])
     ax_y.set_yticks([])
-    ax_y.set_xlabel(f"row {row} of W · X = Σ_i W[{row}, i] · input map i\n(largest gap between the two: {gap:.1e})", fontsize=10)
+    ax_y.set_xlabel(
+        f"row {row} of W · X = Σ_i W[{row}, i] · input map i\n(largest gap between the two: {gap:.1e})", fontsize=10
+    )
     return fig, {"gap": gap, "pixels": size * size}
