@@ -1,0 +1,407 @@
+"""The NumPy engine refuses bad arrays with the project's error and agrees with the plain loops on valid ones.
+
+Bad input is generated: wrong ranks, channel and bias mismatches, NaN and infinities at random places,
+unsupported dtypes, mixed dtypes, sizes that would not fit in memory. Valid convs are drawn at random and
+the engine must equal :mod:`verifier.numeric.reference` exactly on integers (int64 and Python ints) and
+to rounding on floats.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from verifier import Bottleneck, VerifierError, VerifierTypeError
+from verifier.numeric import (
+    batch_norm,
+    bottleneck_forward,
+    bottleneck_input,
+    bottleneck_params,
+    conv2d,
+    fold_batch_norm,
+    reference,
+    relu,
+)
+
+FAST = settings(max_examples=30, deadline=None)
+X = np.ones((1, 2, 4, 4))
+W = np.ones((3, 2, 1, 1))
+
+
+# -- ranks, channels and bias --------------------------------------------------------------------------------
+@FAST
+@given(rank=st.sampled_from([0, 1, 2, 5, 6]))
+def test_inputs_of_the_wrong_rank_are_refused_with_the_shape(rank: int) -> None:
+    shape = (2,) * rank
+    message = f"input must be 4-D (N, C, H, W) or 3-D (C, H, W), got {rank}-D shape {shape}"
+    with pytest.raises(VerifierError, match=re.escape(message)):
+        conv2d(np.ones(shape), W)
+
+
+@FAST
+@given(rank=st.sampled_from([0, 1, 2, 3, 5]))
+def test_weights_of_the_wrong_rank_are_refused_with_the_shape(rank: int) -> None:
+    shape = (2,) * rank
+    message = f"weight must be 4-D (C_out, C_in/groups, kH, kW), got {rank}-D shape {shape}"
+    with pytest.raises(VerifierError, match=re.escape(message)):
+        conv2d(X, np.ones(shape))
+
+
+@FAST
+@given(channels=st.integers(1, 6), per_group=st.integers(1, 6), groups=st.integers(1, 3), batched=st.booleans())
+def test_a_channel_mismatch_names_both_counts_and_the_groups(
+    channels: int, per_group: int, groups: int, batched: bool
+) -> None:
+    x = np.ones((1, channels, 3, 3) if batched else (channels, 3, 3))
+    w = np.ones((groups, per_group, 1, 1))
+    if channels == per_group * groups:
+        assert conv2d(x, w, groups=groups).shape[-3] == groups
+        return
+    message = (
+        f"input has {channels} channels but weight expects {per_group * groups} (groups={groups}) "
+        f"(input shape {x.shape}, weight shape {w.shape})"
+    )
+    with pytest.raises(VerifierError, match=re.escape(message)):
+        conv2d(x, w, groups=groups)
+
+
+@FAST
+@given(shape=st.lists(st.integers(0, 5), min_size=0, max_size=3).map(tuple))
+def test_a_bias_must_have_one_entry_per_output_map(shape: tuple[int, ...]) -> None:
+    bias = np.zeros(shape)
+    if shape == (3,):
+        assert conv2d(X, W, bias).shape == (1, 3, 4, 4)
+        return
+    message = f"bias must be 1-D with one entry per output channel (3), got shape {shape}"
+    with pytest.raises(VerifierError, match=re.escape(message)):
+        conv2d(X, W, bias)
+
+
+# -- values and dtypes ---------------------------------------------------------------------------------
+@FAST
+@given(
+    which=st.sampled_from(["input", "weight", "bias"]),
+    bad=st.sampled_from([np.nan, np.inf, -np.inf]),
+    data=st.data(),
+    dtype=st.sampled_from([np.float32, np.float64]),
+)
+def test_nan_and_infinite_entries_are_refused_with_their_index(which: str, bad: float, data: Any, dtype: Any) -> None:
+    arrays = {"input": X.astype(dtype), "weight": W.astype(dtype), "bias": np.zeros(3, dtype)}
+    target = arrays[which].copy()
+    index = tuple(data.draw(st.integers(0, n - 1)) for n in target.shape)
+    target[index] = bad
+    arrays[which] = target
+    nan, inf = (1, 0) if np.isnan(bad) else (0, 1)
+    message = f"{which} has {nan} NaN and {inf} infinite entries (first at index {list(index)})"
+    with pytest.raises(VerifierError, match=re.escape(message)):
+        conv2d(arrays["input"], arrays["weight"], arrays["bias"])
+
+
+UNSUPPORTED = [np.complex64, np.complex128, np.bool_, np.float16, np.str_, np.bytes_, "datetime64[s]", "timedelta64[s]"]
+
+
+@pytest.mark.parametrize("dtype", UNSUPPORTED, ids=str)
+@pytest.mark.parametrize("which", ["input", "weight", "bias"])
+def test_unsupported_dtypes_are_type_errors_naming_the_dtype(dtype: Any, which: str) -> None:
+    arrays: dict[str, Any] = {"input": X, "weight": W, "bias": np.zeros(3)}
+    arrays[which] = arrays[which].astype(dtype)
+    message = f"{which} has dtype {arrays[which].dtype}; allowed: float32, float64, an integer dtype, or object arrays"
+    with pytest.raises(VerifierTypeError, match=re.escape(message)):
+        conv2d(arrays["input"], arrays["weight"], arrays["bias"])
+
+
+@FAST
+@given(item=st.one_of(st.floats(), st.text(max_size=2), st.none(), st.booleans(), st.complex_numbers()))
+def test_object_arrays_must_hold_exact_numbers(item: Any) -> None:
+    x = np.ones((1, 1, 2, 2), dtype=object)
+    x[0, 0, 1, 0] = item
+    message = f"input[0, 0, 1, 0] is {item!r} ({type(item).__name__}); object arrays must hold exact numbers"
+    with pytest.raises(VerifierTypeError, match=re.escape(message)):
+        conv2d(x, np.ones((1, 1, 1, 1), dtype=object))
+
+
+def test_floats_and_exact_numbers_never_mix_and_float_widths_must_agree() -> None:
+    with pytest.raises(VerifierTypeError, match=re.escape("input is float64 but weight is int64: pass floats")):
+        conv2d(X, W.astype(np.int64))
+    with pytest.raises(VerifierTypeError, match=re.escape("dtypes differ (input is float32, weight is float64)")):
+        conv2d(X.astype(np.float32), W)
+    with pytest.raises(VerifierTypeError, match=re.escape("weight is float32 but input is int8: pass floats everywhere")):
+        conv2d(X.astype(np.int8), W.astype(np.float32), np.zeros(3, dtype=object))
+
+
+def test_ragged_nested_lists_are_type_errors() -> None:
+    with pytest.raises(VerifierTypeError, match=r"^input must be an array of numbers, got list"):
+        conv2d([[[1.0, 2.0], [3.0]]], W)
+
+
+@FAST
+@given(scale=st.integers(32, 62), terms=st.integers(1, 4))
+def test_integer_sums_that_could_leave_int64_are_refused(scale: int, terms: int) -> None:
+    x = np.full((1, terms, 2, 2), 2**scale, dtype=np.int64)
+    w = np.full((1, terms, 1, 1), 2**scale, dtype=np.int64)
+    bound = 2**scale * 2**scale * terms
+    assert bound >= 2**63
+    with pytest.raises(VerifierError, match=re.escape(f"integer conv2d could overflow int64 (sums up to {bound:.3e}")):
+        conv2d(x, w)
+    # The same numbers as Python ints are summed exactly.
+    exact = conv2d(x.astype(object), w.astype(object))
+    assert exact[0, 0, 0, 0] == bound and type(exact[0, 0, 0, 0]) is int
+
+
+def test_the_largest_safe_integer_conv_is_computed_exactly() -> None:
+    value = 2**31 - 1
+    x = np.full((1, 2, 1, 1), value, dtype=np.int64)
+    w = np.full((1, 2, 1, 1), value, dtype=np.int64)
+    assert conv2d(x, w)[0, 0, 0, 0] == 2 * value * value
+    assert 2 * value * value < 2**63
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"groups": 0}, "groups must be a positive int, got 0"),
+        ({"groups": 1.0}, "groups must be a positive int, got 1.0 (float)"),
+        ({"groups": True}, "groups must be a positive int, got True (bool)"),
+        ({"stride": 0}, "stride must be a positive int or a pair of them, got 0"),
+        ({"stride": (1, 2, 3)}, "stride must be a positive int or a pair of them, got (1, 2, 3)"),
+        ({"dilation": -1}, "dilation must be a positive int or a pair of them, got -1"),
+        ({"padding": -2}, "padding must be an int >= 0 or a pair of them, got -2"),
+        ({"padding": "full"}, "padding must be a non-negative int, a pair of them, 'valid' or 'same', got 'full'"),
+        ({"padding": "same", "stride": 2}, "padding='same' needs stride=1, got stride=(2, 2)"),
+    ],
+)
+def test_bad_conv_arguments_are_named(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(VerifierError, match=re.escape(message)):
+        conv2d(X, W, **kwargs)
+
+
+def test_a_kernel_larger_than_the_padded_input_is_refused() -> None:
+    message = "input height 4 (padded to 6) is smaller than the dilated kernel's extent 9"
+    with pytest.raises(VerifierError, match=re.escape(message)):
+        conv2d(X, np.ones((3, 2, 9, 1)), padding=1)
+
+
+@pytest.mark.parametrize(
+    ("x_shape", "w_shape", "padding"),
+    [
+        ((1, 1, 1000, 1000), (100_000, 1, 1, 1), 0),  # a 400 TB output from 4 MB of input
+        ((1, 1, 2, 2), (1, 1, 1, 1), 10**6),  # padding alone makes the output huge
+        ((1, 1, 4, 4), (1, 1, 3, 3), 10**5),  # the shifted-view scheme's scratch
+    ],
+)
+def test_sizes_that_would_exhaust_memory_are_refused_before_allocating(
+    x_shape: tuple[int, ...], w_shape: tuple[int, ...], padding: int
+) -> None:
+    with pytest.raises(VerifierError, match=r"needs about [\d.]+ [KMGT]iB but only .* nothing was allocated"):
+        conv2d(np.ones(x_shape, np.float32), np.ones(w_shape, np.float32), padding=padding)
+
+
+# -- relu, batch norm, the block ------------------------------------------------------------------------
+@pytest.mark.parametrize("inplace", [1, 0, None, "yes"])
+def test_relu_inplace_must_be_a_bool(inplace: Any) -> None:
+    with pytest.raises(VerifierTypeError, match=re.escape(f"inplace must be True or False, got {inplace!r}")):
+        relu(np.ones(2), inplace=inplace)
+
+
+@pytest.mark.parametrize("dtype", [np.complex128, np.str_, np.float16, np.bool_], ids=str)
+def test_relu_refuses_unsupported_dtypes(dtype: Any) -> None:
+    x = np.ones(2).astype(dtype)
+    with pytest.raises(VerifierTypeError, match=re.escape(f"input has dtype {x.dtype}; allowed")):
+        relu(x)
+
+
+@FAST
+@given(values=st.lists(st.integers(-5, 5), min_size=1, max_size=8), inplace=st.booleans())
+def test_relu_is_max_with_zero_on_every_dtype(values: list[int], inplace: bool) -> None:
+    expected = [max(v, 0) for v in values]
+    for dtype in (np.int64, np.float32, np.float64, object):
+        x = np.array(values, dtype=dtype)
+        out = relu(x, inplace=inplace)
+        assert out.tolist() == expected and out.dtype == x.dtype
+        assert (out is x) == inplace
+
+
+def test_batch_norm_refuses_bad_shapes_and_statistics() -> None:
+    x = np.ones((1, 2, 2, 2))
+    cases = [
+        (lambda: batch_norm(np.ones((2, 2, 2)), [0, 0], [1, 1]), "input must be 4-D (N, C, H, W), got 3-D shape"),
+        (
+            lambda: batch_norm(x, [0.0], [1.0, 1.0]),
+            "running_mean must have shape (2,), one entry per channel, got (1,)",
+        ),
+        (lambda: batch_norm(x, [0.0, 0.0], [1.0]), "running_var must have shape (2,), one entry per channel, got (1,)"),
+        (lambda: batch_norm(x, [0.0, 0.0], [1.0, 1.0], weight=[1.0]), "weight must have shape (2,)"),
+        (lambda: batch_norm(x, [0.0, 0.0], [1.0, 1.0], bias=[[1.0, 1.0]]), "bias must have shape (2,)"),
+        (lambda: batch_norm(x, [0.0, 0.0], [1.0, -1.0]), "running_var must be >= 0, got running_var[1] ="),
+        (lambda: batch_norm(x, [np.nan, 0.0], [1.0, 1.0]), "running_mean has 1 NaN and 0 infinite entries"),
+        (lambda: batch_norm(x, [0.0, 0.0], [1.0, np.inf]), "running_var has 0 NaN and 1 infinite entries"),
+        (lambda: batch_norm(x, [0.0, 0.0], [0.0, 1.0], eps=0), "running_var + eps is 0 for some channel"),
+        (lambda: batch_norm(x * np.nan, [0.0, 0.0], [1.0, 1.0]), "input has 8 NaN and 0 infinite entries"),
+        (
+            lambda: batch_norm(np.ones((1, 2, 1, 1), int), [0, 0], [2, 1], eps=0),
+            "running_var[0] + eps = 2 has no rational square root",
+        ),
+        (lambda: batch_norm(np.ones((1, 2, 1, 1), int), [0, 0], [0, 1], eps=0), "running_var[0] + eps is 0"),
+    ]
+    for call, message in cases:
+        with pytest.raises(VerifierError, match=re.escape(message)):
+            call()
+
+
+@pytest.mark.parametrize("eps", [-1e-5, float("nan"), float("inf"), "1e-5", True, None])
+def test_batch_norm_eps_must_be_a_finite_number_at_least_zero(eps: Any) -> None:
+    with pytest.raises(VerifierError, match=re.escape(f"eps must be a finite number >= 0, got {eps!r}")):
+        batch_norm(np.ones((1, 1, 1, 1)), [0.0], [1.0], eps=eps)
+
+
+def test_fold_batch_norm_refuses_mismatched_shapes() -> None:
+    with pytest.raises(
+        VerifierError, match=re.escape("conv_weight must be 4-D (C_out, C_in/groups, kH, kW), got shape (2, 2)")
+    ):
+        fold_batch_norm(np.ones((2, 2)), None, [0.0, 0.0], [1.0, 1.0])
+    with pytest.raises(VerifierError, match=re.escape("conv_bias must have shape (2,), got (3,)")):
+        fold_batch_norm(np.ones((2, 1, 1, 1)), np.ones(3), [0.0, 0.0], [1.0, 1.0])
+    with pytest.raises(VerifierError, match=re.escape("running_mean must have shape (2,)")):
+        fold_batch_norm(np.ones((2, 1, 1, 1)), None, [0.0], [1.0, 1.0])
+
+
+def test_the_block_refuses_bad_parameters_and_inputs() -> None:
+    block = Bottleneck(8, 2)
+    params = bottleneck_params(block, seed=0)
+    with pytest.raises(VerifierTypeError, match=re.escape("block must be a verifier.Bottleneck, got str")):
+        bottleneck_params("resnet50")  # type: ignore[arg-type]
+    with pytest.raises(VerifierError, match=re.escape("dtype must be one of float32, float64, object, got 'float16'")):
+        bottleneck_params(block, dtype="float16")  # type: ignore[arg-type]
+    with pytest.raises(
+        VerifierError, match=re.escape("input shape must be positive ints, got 0 at axis 0 of (0, 8, 4, 4)")
+    ):
+        bottleneck_input(block, batch=0, size=4)
+    with pytest.raises(VerifierError, match=re.escape("input must be 4-D (N, C, H, W), got shape (8, 4, 4)")):
+        bottleneck_forward(np.ones((8, 4, 4), np.float32), params)
+    with pytest.raises(VerifierError, match=re.escape("input has 4 channels but the block expects 8")):
+        bottleneck_forward(np.ones((1, 4, 4, 4), np.float32), params)
+    with pytest.raises(VerifierTypeError, match=re.escape("dtypes differ (input is float64, weight is float32)")):
+        bottleneck_forward(np.ones((1, 8, 4, 4)), params)
+    with pytest.raises(VerifierError, match=re.escape("input has 128 NaN and 0 infinite entries")):
+        bottleneck_forward(np.full((1, 8, 4, 4), np.nan, np.float32), params)
+    with pytest.raises(VerifierError, match=r"an input of shape \(1000000, 256, 56, 56\) needs about .* nothing was"):
+        bottleneck_input(batch=10**6)
+
+
+# -- valid input: the engine equals the loops -------------------------------------------------------------
+@st.composite
+def conv_cases(draw: Any, max_size: int = 7) -> dict[str, Any]:
+    """A random valid conv on a small input: every argument of conv2d, and whether the input is batched."""
+    groups = draw(st.integers(1, 3))
+    cin, cout = groups * draw(st.integers(1, 2)), groups * draw(st.integers(1, 2))
+    kh, kw = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    if draw(st.booleans()):
+        stride: Any = 1
+        padding: Any = draw(st.sampled_from(["same", "valid", 0, 1, (0, 2)]))
+    else:
+        stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+        padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+    pad_h = 0 if padding in ("same", "valid") else (padding if isinstance(padding, int) else padding[0])
+    pad_w = 0 if padding in ("same", "valid") else (padding if isinstance(padding, int) else padding[1])
+    h = draw(st.integers(max(1, dilation[0] * (kh - 1) + 1 - 2 * pad_h), max_size))
+    w = draw(st.integers(max(1, dilation[1] * (kw - 1) + 1 - 2 * pad_w), max_size))
+    batch = draw(st.sampled_from([None, 1, 2]))
+    shape = (cin, h, w) if batch is None else (batch, cin, h, w)
+    return {
+        "x_shape": shape,
+        "w_shape": (cout, cin // groups, kh, kw),
+        "bias": draw(st.booleans()),
+        "stride": stride,
+        "padding": padding,
+        "dilation": dilation,
+        "groups": groups,
+        "seed": draw(st.integers(0, 2**32 - 1)),
+    }
+
+
+def _operands(case: dict[str, Any], low: int, high: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    rng = np.random.default_rng(case["seed"])
+    x = rng.integers(low, high, case["x_shape"])
+    w = rng.integers(low, high, case["w_shape"])
+    b = rng.integers(low, high, case["w_shape"][0]) if case["bias"] else None
+    return x, w, b
+
+
+def _args(case: dict[str, Any]) -> dict[str, Any]:
+    return {k: case[k] for k in ("stride", "padding", "dilation", "groups")}
+
+
+@settings(max_examples=40, deadline=None)
+@given(case=conv_cases())
+def test_integer_conv_equals_the_loop_reference_exactly(case: dict[str, Any]) -> None:
+    x, w, b = _operands(case, -9, 10)
+    expected = reference.conv2d(x.tolist(), w.tolist(), None if b is None else b.tolist(), **_args(case))
+    got = conv2d(x, w, b, **_args(case))
+    assert got.dtype == np.int64
+    assert got.tolist() == expected, f"engine {got.tolist()} vs loops {expected} for {case}"
+    exact = conv2d(x.astype(object), w.astype(object), None if b is None else b.astype(object), **_args(case))
+    assert exact.tolist() == expected
+    assert all(type(v) is int for v in exact.ravel())
+
+
+@settings(max_examples=30, deadline=None)
+@given(case=conv_cases(), dtype=st.sampled_from([np.float32, np.float64]))
+def test_float_conv_equals_the_loop_reference_to_rounding(case: dict[str, Any], dtype: Any) -> None:
+    rng = np.random.default_rng(case["seed"])
+    x = rng.standard_normal(case["x_shape"]).astype(dtype)
+    w = rng.standard_normal(case["w_shape"]).astype(dtype)
+    b = rng.standard_normal(case["w_shape"][0]).astype(dtype) if case["bias"] else None
+    got = conv2d(x, w, b, **_args(case))
+    assert got.dtype == dtype
+    expected = np.array(reference.conv2d(x.astype(np.float64), w.astype(np.float64), b, **_args(case)))
+    tol = 1e-4 if dtype == np.float32 else 1e-12
+    np.testing.assert_allclose(got, expected, rtol=tol, atol=tol, err_msg=f"engine vs loops for {case}")
+
+
+@settings(max_examples=25, deadline=None)
+@given(case=conv_cases())
+def test_fractions_are_convolved_exactly(case: dict[str, Any]) -> None:
+    x, w, b = _operands(case, -4, 5)
+    xf = np.vectorize(lambda v: Fraction(int(v), 3), otypes=[object])(x)
+    wf = np.vectorize(lambda v: Fraction(int(v), 7), otypes=[object])(w)
+    got = conv2d(xf, wf, None if b is None else b.astype(object), **_args(case))
+    expected = reference.conv2d(xf.tolist(), wf.tolist(), None if b is None else b.tolist(), **_args(case))
+    assert got.tolist() == expected
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    channels=st.integers(1, 4),
+    seed=st.integers(0, 2**32 - 1),
+    roots=st.lists(st.sampled_from([Fraction(1, 2), Fraction(1), Fraction(3, 2), Fraction(2)]), min_size=4, max_size=4),
+)
+def test_exact_batch_norm_equals_the_loop_reference(channels: int, seed: int, roots: list[Fraction]) -> None:
+    rng = np.random.default_rng(seed)
+    x = rng.integers(-5, 6, (2, channels, 2, 3))
+    eps = Fraction(1, 16)
+    mean = [Fraction(int(v), 2) for v in rng.integers(-3, 4, channels)]
+    var = [roots[c] ** 2 - eps for c in range(channels)]
+    gamma = [Fraction(int(v), 4) for v in rng.integers(-4, 5, channels)]
+    beta = [Fraction(int(v)) for v in rng.integers(-3, 4, channels)]
+    got = batch_norm(
+        x, np.array(mean, object), np.array(var, object), np.array(gamma, object), np.array(beta, object), eps
+    )
+    root = dict(zip([r**2 for r in roots], roots, strict=False))
+    expected = reference.batch_norm(x.tolist(), mean, var, gamma, beta, eps, sqrt=lambda v: root[v])
+    assert got.tolist() == expected
+
+
+def test_exact_bottleneck_equals_the_loop_definition_with_a_projection_and_stride() -> None:
+    for block in (Bottleneck(8, 2, stride=2, variant="v1"), Bottleneck(8, 4, stride=2, groups=2), Bottleneck(8, 2)):
+        params = bottleneck_params(block, seed=3, dtype="object", integer=True)
+        x = bottleneck_input(block, batch=1, size=5, seed=4, dtype="object", integer=True)
+        roots = {Fraction(r) ** 2: Fraction(r) for r in (Fraction(1, 2), 1, 2)}
+        expected = reference.bottleneck(x.tolist(), params, sqrt=lambda v, roots=roots: roots[v])
+        assert bottleneck_forward(x, params).tolist() == expected, block
