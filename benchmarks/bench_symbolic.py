@@ -79,11 +79,21 @@ def main() -> None:
     rows.append(("derive 64 maps of 256->64 (warm: symbols cached)", wall, cpu))
 
     first_five = theorems.THEOREMS[:5]
-    wall, cpu, verdicts = _timed(lambda: [t.check() for t in first_five], args.repeat)
-    assert all(v.holds for v in verdicts)
-    rows.append(("theorems 1-5 (derivations and symbolic proofs included)", wall, cpu))
+    best: dict[int, tuple[float, float]] = {}
+    totals = (float("inf"), float("inf"))
+    for _ in range(args.repeat):
+        _clear()
+        run_wall = run_cpu = 0.0
+        for t in first_five:
+            w0, c0 = time.perf_counter(), time.process_time()
+            assert t.check().holds
+            w, c = time.perf_counter() - w0, time.process_time() - c0
+            run_wall, run_cpu = run_wall + w, run_cpu + c
+            best[t.number] = min(best.get(t.number, (w, c)), (w, c))
+        totals = min(totals, (run_wall, run_cpu))
+    rows.append(("theorems 1-5 in order, cold (derivations and proofs included)", *totals))
     for t in first_five:
-        rows.append((f"  theorem {t.number} {t.id}", t.check().seconds, float("nan")))
+        rows.append((f"  theorem {t.number} {t.id} (its best run)", *best[t.number]))
 
     wall, cpu, results = _timed(lambda: theorems.check_all(), 1 if args.quick else args.repeat)
     assert all(v.holds for _, v in results)
@@ -103,8 +113,7 @@ def main() -> None:
     width = max(len(r[0]) for r in rows)
     print(f"{'step'.ljust(width)}  {'wall s':>8}  {'cpu s':>8}")
     for name, wall, cpu in rows:
-        cpu_text = "" if cpu != cpu else f"{cpu:8.3f}"
-        print(f"{name.ljust(width)}  {wall:8.3f}  {cpu_text:>8}")
+        print(f"{name.ljust(width)}  {wall:8.3f}  {cpu:8.3f}")
     print(
         f"naive / engine on the same 64 maps: {naive_wall * scale / engine_wall:.0f}x wall, "
         f"{naive_cpu * scale / engine_cpu:.0f}x cpu (both counted {engine_count:,} multiplications)"
