@@ -39,20 +39,39 @@ _OPTIONS = {
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The conv (as ``torch.nn.Conv2d``'s arguments), the map, the position and the input size."""
-    parser.add_argument("--in", dest="in_channels", type=int, default=256, help="input maps C_in (default 256)")
-    parser.add_argument("--out", dest="out_channels", type=int, default=64, help="output maps C_out (default 64)")
-    parser.add_argument("--map", dest="map", type=int, default=0, help="output map o, 0 .. C_out-1 (default 0)")
-    parser.add_argument("--kernel", type=str, default="1", help="kernel size k or kh,kw (default 1)")
-    parser.add_argument("--stride", type=str, default="1", help="stride s or sh,sw (default 1)")
-    parser.add_argument("--padding", type=str, default="0", help="padding p, ph,pw, 'same' or 'valid' (default 0)")
-    parser.add_argument("--dilation", type=str, default="1", help="dilation d or dh,dw (default 1)")
-    parser.add_argument("--groups", type=int, default=1, help="groups g, dividing C_in and C_out (default 1)")
-    parser.add_argument("--bias", action="store_true", help="give the conv a bias b_o")
     parser.add_argument(
-        "--input", dest="input", type=str, default=None, help="input size HxW (default: the smallest the kernel fits)"
+        "--in", dest="in_channels", metavar="C_IN", type=int, default=256, help="input maps C_in (default 256)"
     )
     parser.add_argument(
-        "--position", type=str, default=None, help="output position row,col (default: the centre of the output)"
+        "--out", dest="out_channels", metavar="C_OUT", type=int, default=64, help="output maps C_out (default 64)"
+    )
+    parser.add_argument(
+        "--map", dest="map", metavar="O", type=int, default=0, help="output map o, 0 .. C_out-1 (default 0)"
+    )
+    parser.add_argument("--kernel", metavar="K", type=str, default="1", help="kernel size k or kh,kw (default 1)")
+    parser.add_argument("--stride", metavar="S", type=str, default="1", help="stride s or sh,sw (default 1)")
+    parser.add_argument(
+        "--padding", metavar="P", type=str, default="0", help="padding p, ph,pw, 'same' or 'valid' (default 0)"
+    )
+    parser.add_argument("--dilation", metavar="D", type=str, default="1", help="dilation d or dh,dw (default 1)")
+    parser.add_argument(
+        "--groups", metavar="G", type=int, default=1, help="groups g, dividing C_in and C_out (default 1)"
+    )
+    parser.add_argument("--bias", action="store_true", help="give the conv a bias b_o")
+    parser.add_argument(
+        "--input",
+        dest="input",
+        metavar="HxW",
+        type=str,
+        default=None,
+        help="input size HxW (default: the dilated kernel's extent, so the centre output sees every tap)",
+    )
+    parser.add_argument(
+        "--position",
+        metavar="ROW,COL",
+        type=str,
+        default=None,
+        help="output position row,col (default: the centre of the output)",
     )
     parser.add_argument("--latex", action="store_true", help="print LaTeX instead of plain text")
     parser.add_argument("--full", action="store_true", help="print every product, not the first and last ones")
@@ -112,10 +131,9 @@ def _build(args: argparse.Namespace) -> tuple[Conv2d, int, tuple[int, int], tupl
             groups=args.groups,
             bias=bool(args.bias),
         )
-        if args.input is None:
-            (top, bottom), (left, right) = conv.padding_amounts
+        if args.input is None:  # the kernel's extent: the centre output then sees every tap
             extents = [d * (k - 1) + 1 for k, d in zip(conv.kernel_pair, conv.dilation_pair, strict=True)]
-            size = (max(1, extents[0] - top - bottom), max(1, extents[1] - left - right))
+            size = (extents[0], extents[1])
         else:
             size = _size(args.input)
         ho, wo = conv.output_size(*size)
