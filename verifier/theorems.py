@@ -275,8 +275,8 @@ def _check_mac_count() -> tuple[bool, str, dict[str, Any]]:
     size = (56, 56)  # the block's input in ResNet-50's conv2_x stage
     rows = []
     for name, conv in _BLOCK.convs():
-        # Materialised products: every map at one pixel for the 1x1 convs; maps 0 and C_out-1 at every
-        # position of a 3x3 input (corners, edges and centre) for the 3x3 conv, at full channel width.
+        # Materialised products at full channel width: maps 0 and C_out-1 at every position of an input the
+        # kernel's size (for the 3x3 conv: corners, edges and centre), and every map at a pixel for the 1x1s.
         kh, kw = conv.kernel_pair
         small = (kh, kw)
         materialised = 0
@@ -295,10 +295,8 @@ def _check_mac_count() -> tuple[bool, str, dict[str, Any]]:
         ok &= with_zeros == closed and derived <= closed and (derived == closed) == (top + bottom + left + right == 0)
         figures[name] = {"derived": derived, "closed_form": closed, "derived_counting_padded_zeros": with_zeros}
         rows.append((name, derived, closed))
-        if conv.kernel_pair == (1, 1):
-            at_pixel = sum(sym.count_multiplications(m) for m in _maps(conv)) if conv in _thread_convs() else None
-            if at_pixel is not None:
-                ok &= at_pixel * size[0] * size[1] == derived
+        if conv.kernel_pair == (1, 1):  # every one of the C_out maps at a pixel, times the pixels
+            ok &= sum(sym.count_multiplications(m) for m in _maps(conv)) * size[0] * size[1] == derived
     total_derived = sum(r[1] for r in rows)
     total_closed = _BLOCK.macs((_BLOCK.in_channels, *size))
     ok &= total_closed == sum(r[2] for r in rows)
