@@ -224,17 +224,23 @@ def test_no_page_asks_another_host_for_anything(site: Path) -> None:
 def test_figures_are_reproducible_byte_for_byte() -> None:
     sys.path.insert(0, str(DOCS / "hooks"))
     try:
-        from sitekit import diagrams, figures
+        from sitekit import diagrams, figures, matrices, spectra
 
-        from verifier.spec import Bottleneck
+        from verifier.spec import Bottleneck, Conv2d
 
         figures.configure()
-        first = figures.svg(diagrams.bottleneck(Bottleneck(), 56, 56), "caption")
-        second = figures.svg(diagrams.bottleneck(Bottleneck(), 56, 56), "caption")
+        makers = {
+            "bottleneck": lambda: diagrams.bottleneck(Bottleneck(), 56, 56),
+            "weight rows": lambda: matrices.one_row_one_map(Conv2d(16, 4, 1, bias=False), row=1, size=4)[0],
+            "spectra": lambda: spectra.spectra_figure(spectra.expansion_spectra(size=17)),
+        }
+        for name, make in makers.items():
+            first, second = figures.svg(make(), "caption"), figures.svg(make(), "caption")
+            assert first == second, f"the {name} figure differs between two runs"
+            assert "<dc:date>" not in first and "<metadata>" not in first, name
+            assert "<text" not in first, f"the {name} figure has text that needs a font: glyphs must be paths"
     finally:
         sys.path.remove(str(DOCS / "hooks"))
-    assert first == second
-    assert "<dc:date>" not in first and "<metadata>" not in first
 
 
 # -- the browser ---------------------------------------------------------------------------------------------
