@@ -48,7 +48,12 @@ def _leaves(obj: Any) -> Iterable[sp.Basic]:
 
 
 def free_symbols(obj: Any) -> set[sp.Symbol]:
-    """The set of symbols in an expression, an array, or nested lists of them."""
+    """The set of symbols in an expression, an array, or nested lists of them.
+
+    >>> import sympy as sp
+    >>> sorted(free_symbols([sp.Symbol("a") * sp.Symbol("x"), sp.Integer(2)]), key=str)
+    [a, x]
+    """
     out: set[sp.Symbol] = set()
     for leaf in _leaves(obj):
         if type(leaf) is sp.Symbol:
@@ -101,6 +106,11 @@ def linear_coefficients(
     Read off the terms of the sum, without differentiating; the coefficient of each variable is the
     derivative of ``expr`` by it. Variables that do not occur are left out of the dict. Pass a (frozen)set
     when calling it on many expressions with the same variables.
+
+    >>> import sympy as sp
+    >>> b, w, x = sp.symbols("b w x")
+    >>> linear_coefficients(b + w*x, [x])
+    (b, {x: w})
 
     Raises:
         VerifierError: when a term is not linear in ``variables`` (a product of two of them, a power).

@@ -29,6 +29,9 @@ PRIME = 2_147_483_647  # 2**31 - 1: products of two residues fit in int64
 def rank_lower_bound(rows: Any, prime: int = PRIME) -> int:
     """The rank modulo ``prime`` of an integer matrix: a lower bound of its rank over the rationals.
 
+    >>> rank_lower_bound([[2, 4], [1, 2], [0, 1]])
+    2
+
     Args:
         rows: a 2-D integer matrix (nested lists, NumPy integer or object array, SymPy Integers).
         prime: a prime below 2**31.
