@@ -526,3 +526,35 @@ def test_layer_rows_are_frozen_records() -> None:
     assert isinstance(row, LayerRow) and row.name == "conv1" and row.input_shape == (256, 4, 4)
     with pytest.raises(AttributeError):
         row.name = "x"  # type: ignore[misc]
+
+
+def test_every_stored_size_is_a_plain_int_even_from_numpy_integers() -> None:
+    import numpy as np
+
+    conv = Conv2d(np.int64(4), np.int64(4), 1, groups=np.int64(2))
+    bn = BatchNorm2d(np.int32(6))
+    assert type(conv.groups) is int and conv.groups == 2
+    assert type(bn.num_features) is int and bn.num_features == 6
+    block = Bottleneck(np.int64(8), np.int64(2), groups=np.int16(1))
+    assert all(type(getattr(block, name)) is int for name in BOTTLENECK_SIZES)
+
+
+def test_bottleneck_layers_carry_torchvisions_names_in_order() -> None:
+    names = [name for name, _ in Bottleneck(256, 64).layers()]
+    assert names == ["conv1", "bn1", "relu1", "conv2", "bn2", "relu2", "conv3", "bn3", "add", "relu"]
+    names = [name for name, _ in Bottleneck(256, 128, stride=2).layers()]
+    assert names[-4:] == ["downsample.0", "downsample.1", "add", "relu"]
+
+
+@pytest.mark.parametrize("block", [Bottleneck(256, 64), Bottleneck(64, 64, stride=2), BasicBlock(64, 128, 2)])
+def test_each_row_holds_its_own_layer_and_the_merge_rows_the_final_shape(block: Any) -> None:
+    shape = (2, block.in_channels, 8, 8)
+    rows = block.rows(shape)
+    layers = dict(block.layers())
+    assert [row.name for row in rows] == list(layers)
+    for row in rows:
+        assert row.layer == layers[row.name] and row.params == layers[row.name].param_count
+    *_, add, relu = rows
+    out = block.output_shape(shape)
+    assert (add.layer, relu.layer) == (Add(), ReLU())
+    assert add.input_shape == add.output_shape == relu.input_shape == relu.output_shape == out
