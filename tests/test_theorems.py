@@ -277,6 +277,6 @@ def test_two_3x3_convs_at_256_maps_have_the_proved_count_of_symbols():
     conv = Conv2d(256, 256, 3, padding=1, bias=False)
     try:
         assert 2 * count_free_symbols(weight_tensor(conv, "q")) == 2 * 3 * 3 * 256 * 256
-    finally:  # 1.2 million symbols: do not keep them cached for the rest of the session
+    finally:  # 589,824 symbols: do not keep them cached for the rest of the session
         for cached in (tensors._flat, tensors._grid, tensors._array):
             cached.cache_clear()
