@@ -558,3 +558,21 @@ def test_each_row_holds_its_own_layer_and_the_merge_rows_the_final_shape(block: 
     out = block.output_shape(shape)
     assert (add.layer, relu.layer) == (Add(), ReLU())
     assert add.input_shape == add.output_shape == relu.input_shape == relu.output_shape == out
+
+
+@FAST
+@given(planes=st.integers(1, 80), base_width=st.integers(1, 80), groups=st.integers(1, 3))
+def test_a_bottleneck_too_narrow_for_one_inner_map_is_refused_when_built(
+    planes: int, base_width: int, groups: int
+) -> None:
+    width = planes * base_width // 64 * groups  # torchvision: int(planes * (base_width / 64.)) * groups
+    if width >= 1:
+        block = Bottleneck(8, planes, groups=groups, base_width=base_width)
+        assert dict(block.convs())["conv2"].weight_shape == (width, width // groups, 3, 3)
+        return
+    message = (
+        f"planes * base_width / 64 must be at least 1 (the block's inner width), got planes={planes}, "
+        f"base_width={base_width}"
+    )
+    with pytest.raises(VerifierError, match=re.escape(message)):
+        Bottleneck(8, planes, groups=groups, base_width=base_width)

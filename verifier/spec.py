@@ -457,6 +457,11 @@ class Bottleneck(_Block):
             object.__setattr__(self, name, check.int_at_least(name, getattr(self, name), 1))
         if self.variant not in ("v1", "v1.5"):
             raise VerifierError(f"variant must be 'v1' or 'v1.5', got {self.variant!r}")
+        if self.width < 1:
+            raise VerifierError(
+                f"planes * base_width / 64 must be at least 1 (the block's inner width), got planes={self.planes}, "
+                f"base_width={self.base_width}"
+            )
         if self.projection is not None and not isinstance(self.projection, bool):
             raise VerifierTypeError(f"projection must be True, False or None, got {self.projection!r}")
         if self.projection is False and (self.stride != 1 or self.in_channels != self.out_channels):
