@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import os
@@ -27,8 +28,11 @@ class Run:
         return json.loads(self.stdout)
 
 
+@functools.cache
 def run(*argv: str) -> Run:
-    """``verifier ARGV...`` in this process (theorem checks are cached, so pages share their work)."""
+    """``verifier ARGV...`` in this process, once per build: theorem checks are cached inside the package,
+    and the same invocation on two pages (``verifier run --json`` on the full-size and command-line pages)
+    is run once, so both pages show the same output."""
     from verifier import cli
 
     out, err = io.StringIO(), io.StringIO()
