@@ -131,16 +131,3 @@ def test_a_real_process_exits_2_with_one_line_and_no_traceback() -> None:
     assert result.stdout == ""
     assert result.stderr.splitlines() == ["verifier count: error: --variant must be v1 or v1.5, got 'v3'"]
 
-
-def test_a_real_process_reports_an_unknown_subcommand_on_one_line() -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "verifier", "nosuchcommand"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 2
-    assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
-    assert "'nosuchcommand'" in result.stderr
