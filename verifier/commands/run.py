@@ -189,7 +189,11 @@ def _why(check_result: CrossCheck) -> str:
 
 def run_report(result: RunResult) -> Report:
     """The text/JSON report of a run; ``ok`` is whether the cross-check held."""
-    report = Report("Bottleneck at full size", ok=result.ok, data=result.as_dict())
+    full = result.input_shape[2:] == (SIZE, SIZE)
+    title = (
+        "Bottleneck at full size" if full else f"Bottleneck on a {result.input_shape[2]}x{result.input_shape[3]} input"
+    )
+    report = Report(title, ok=result.ok, data=result.as_dict())
     block = result.block
     report.add(
         f"The bottleneck {block.in_channels} -> {block.width} -> {block.width} -> {block.out_channels} maps "
@@ -234,15 +238,20 @@ def run_report(result: RunResult) -> Report:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--batch``, ``--dtype``, ``--seed``, ``--repeats``."""
-    parser.add_argument("--batch", type=int, default=1, help="batch size N of the (N, 256, 56, 56) input (default 1)")
+    """``--batch``, ``--dtype``, ``--seed``, ``--size``, ``--repeats``."""
+    parser.add_argument("--batch", type=int, default=1, help="batch size N of the (N, 256, H, W) input (default 1)")
     parser.add_argument("--dtype", choices=DTYPES, default="float32", help="float type (default float32)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights and the input (default 0)")
+    parser.add_argument(
+        "--size", type=int, default=SIZE, help=f"height and width of the input (default {SIZE}, the thread's stage)"
+    )
     parser.add_argument(
         "--repeats", type=int, default=None, help="timed forward passes (default: at least 5, about one second)"
     )
 
 
 def execute(args: argparse.Namespace, progress: Progress) -> Report:
-    result = run_bottleneck(batch=args.batch, dtype=args.dtype, seed=args.seed, repeats=args.repeats, progress=progress)
+    result = run_bottleneck(
+        batch=args.batch, dtype=args.dtype, seed=args.seed, size=args.size, repeats=args.repeats, progress=progress
+    )
     return run_report(result)

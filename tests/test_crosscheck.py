@@ -1,0 +1,110 @@
+"""Proofs that the symbolic derivation and the numeric engine agree exactly, and that the check can fail."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from math import isqrt
+from typing import Any
+
+import numpy as np
+import pytest
+
+from verifier import Bottleneck
+from verifier.crosscheck import chosen_pixels, crosscheck_bottleneck, exact_pixel
+from verifier.numeric import FoldedBottleneck, bottleneck_input, bottleneck_params, reference
+
+
+def _exact_sqrt(value: Fraction) -> Fraction:
+    return Fraction(isqrt(value.numerator), isqrt(value.denominator))
+
+
+BLOCKS = [
+    Bottleneck(8, 2),
+    Bottleneck(8, 2, stride=2),
+    Bottleneck(8, 2, stride=2, variant="v1"),
+    Bottleneck(4, 2, projection=True),
+    Bottleneck(8, 4, groups=2, base_width=32),
+]
+
+
+@pytest.mark.parametrize("block", BLOCKS, ids=repr)
+def test_the_layer_by_layer_derivation_equals_the_loop_definition_at_every_pixel(block: Bottleneck) -> None:
+    """Every pixel of a small input, so crops at all borders are exercised against the plain loops."""
+    params = bottleneck_params(block, seed=2, dtype="object", integer=True)
+    x = bottleneck_input(block, batch=1, size=(5, 6), seed=3, dtype="object", integer=True)
+    expected = np.array(reference.bottleneck(x.tolist(), params, sqrt=_exact_sqrt), dtype=object)[0]
+    for r in range(expected.shape[1]):
+        for c in range(expected.shape[2]):
+            assert exact_pixel(params, x[0], (r, c)) == list(expected[:, r, c]), (r, c)
+
+
+def test_float_data_with_folded_weights_is_derived_exactly_too() -> None:
+    block = Bottleneck(8, 2)
+    params = bottleneck_params(block, seed=4, dtype="float64")
+    folded = FoldedBottleneck(params)
+    x = bottleneck_input(block, batch=1, size=4, seed=5, dtype="float64")
+    y = folded(x)[0]
+    for r, c in [(0, 0), (1, 2), (3, 3)]:
+        exact = exact_pixel(params, x[0], (r, c), folded=folded)
+        assert all(isinstance(v, (int, Fraction)) for v in exact)
+        np.testing.assert_allclose([float(v) for v in exact], y[:, r, c], rtol=1e-13, atol=1e-13)
+
+
+def _padding_patterns(block: Bottleneck, size: tuple[int, int], pixels: list[tuple[int, int]]) -> set[Any]:
+    """Which of conv2's taps land inside the image, per pixel: enumerated without the crosscheck's helpers."""
+    convs = dict(block.convs())
+    h1, w1 = convs["conv1"].output_size(*size)
+    s = convs["conv2"].stride_pair[0]
+    return {
+        tuple((0 <= r * s - 1 + u < h1) and (0 <= c * s - 1 + v < w1) for u in range(3) for v in range(3))
+        for r, c in pixels
+    }
+
+
+@pytest.mark.parametrize("block", [Bottleneck(), Bottleneck(stride=2), Bottleneck(stride=2, variant="v1")], ids=repr)
+@pytest.mark.parametrize("size", [(56, 56), (7, 8), (3, 3)])
+def test_chosen_pixels_cover_every_padding_pattern(block: Bottleneck, size: tuple[int, int]) -> None:
+    out_h, out_w = block.output_shape((block.in_channels, *size))[1:]
+    every = [(r, c) for r in range(out_h) for c in range(out_w)]
+    chosen = chosen_pixels(block, size)
+    assert _padding_patterns(block, size, chosen) == _padding_patterns(block, size, every)
+    assert len(chosen) == len(set(chosen)) <= 9
+
+
+def test_the_thread_block_is_checked_at_corners_edges_and_centre() -> None:
+    assert chosen_pixels(Bottleneck(), (56, 56)) == [(r, c) for r in (0, 28, 55) for c in (0, 28, 55)]
+
+
+def test_a_single_wrong_value_from_the_engine_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:
+    block = Bottleneck(16, 4)
+    honest = FoldedBottleneck.__call__
+
+    def off_by_one_ulp(self: FoldedBottleneck, x: Any, out: Any = None) -> np.ndarray:
+        y = honest(self, x, out)
+        y[0, 3, 0, 0] = np.nextafter(y[0, 3, 0, 0], np.inf)
+        return y
+
+    assert crosscheck_bottleneck(block, (6, 6)).ok
+    monkeypatch.setattr(FoldedBottleneck, "__call__", off_by_one_ulp)
+    result = crosscheck_bottleneck(block, (6, 6))
+    assert not result.exact
+    assert result.mismatches == 1
+    assert result.as_dict()["exact"] is False
+
+
+def test_float_rounding_error_is_reported_and_small() -> None:
+    block = Bottleneck(32, 8)
+    for dtype, bound in (("float32", 1e-4), ("float64", 1e-12)):
+        result = crosscheck_bottleneck(block, (6, 6), dtype=dtype, points=[(0, 0), (3, 3)])
+        assert result.exact
+        assert 0 < result.max_abs_error < bound, result
+        assert set(result.as_dict()) == {"points", "max_abs_error", "exact"}
+
+
+@pytest.mark.slow
+def test_full_size_bottleneck_equals_the_derivation_exactly_at_all_chosen_pixels() -> None:
+    result = crosscheck_bottleneck(Bottleneck(), (56, 56), dtype="float32")
+    assert result.points == tuple(chosen_pixels(Bottleneck(), (56, 56)))
+    assert result.channels == 256
+    assert result.exact, result
+    assert result.ok, result
