@@ -55,16 +55,19 @@ def run(*argv: str) -> Run:
 
 
 def shorten(value: Any, keep: int = 2, chars: int = 160) -> tuple[Any, bool]:
-    """``value`` with every list cut to its first ``keep`` items and every string to ``chars`` characters;
-    the flag says whether anything was cut."""
+    """``value`` with every list of records (objects or lists) cut to its first ``keep`` items and every string
+    to ``chars`` characters; lists of plain numbers (shapes) stay whole. The flag says whether anything was cut.
+    """
     cut = False
 
     def walk(v: Any) -> Any:
         nonlocal cut
         if isinstance(v, list):
-            if len(v) > keep:
+            records = any(isinstance(x, (list, dict)) for x in v)
+            if records and len(v) > keep:
                 cut = True
-            return [walk(x) for x in v[:keep]]
+                v = v[:keep]
+            return [walk(x) for x in v]
         if isinstance(v, str) and len(v) > chars:
             cut = True
             return v[: chars - 1] + "…"
@@ -73,6 +76,17 @@ def shorten(value: Any, keep: int = 2, chars: int = 160) -> tuple[Any, bool]:
         return v
 
     return walk(value), cut
+
+
+def pretty(value: Any, indent: str = "") -> str:
+    """JSON with two-space indents, but lists of plain values on one line (``[1, 256, 56, 56]``)."""
+    inner = indent + "  "
+    if isinstance(value, dict) and value:
+        items = [f"{inner}{json.dumps(k)}: {pretty(v, inner)}" for k, v in value.items()]
+        return "{\n" + ",\n".join(items) + f"\n{indent}}}"
+    if isinstance(value, list) and any(isinstance(x, (list, dict)) for x in value):
+        return "[\n" + ",\n".join(inner + pretty(x, inner) for x in value) + f"\n{indent}]"
+    return json.dumps(value, ensure_ascii=False)
 
 
 def fenced(text: str, lang: str = "text") -> str:
@@ -88,9 +102,10 @@ def example(*argv: str, as_json: bool = False) -> str:
         raise RuntimeError(f"{r.command} exited with {r.status}: {r.stderr or r.stdout[:500]}")
     if as_json:
         data, cut = shorten(r.json())
-        body = json.dumps(data, indent=2, ensure_ascii=False)
+        body = pretty(data)
+        assert json.loads(body) == data
         note = (
-            "\n\n*Lists are cut to their first two items and long strings shortened here; "
+            "\n\n*Lists of records are cut to their first two items and long strings shortened here; "
             "the command prints them whole.*\n"
             if cut
             else "\n"
