@@ -48,6 +48,9 @@ ARGPARSE_CASES = [
     (["count", "bottleneck", "--planes", "1.5"], ("--planes", "'1.5'")),
     (["count", "resnet50", "--seed", "x"], ("--seed", "'x'")),
     (["count", "resnet50", "--batch", "two"], ("--batch", "'two'")),
+    (["run", "--batch", "x"], ("--batch", "'x'")),
+    (["run", "--dtype", "float16"], ("--dtype", "'float16'", "float32", "float64")),
+    (["run", "--seed", "x"], ("--seed", "'x'")),
 ]
 
 VALIDATION_CASES = [
@@ -88,6 +91,12 @@ VALIDATION_CASES = [
     (["count", "basic", "--groups", "2"], ("--groups", "basic")),
     (["count", "bottleneck", "--in", "0"], ("in_channels", "got 0")),
     (["count", "bottleneck", "--input", "0"], ("--input", "'0'")),
+    (["run", "--batch", "0"], ("batch", "got 0")),
+    (["run", "--batch", "-1"], ("batch", "got -1")),
+    (["run", "--batch", "1000000"], ("(1000000, 256, 56, 56)", "needs about", "nothing was allocated")),
+    (["run", "--size", "100000"], ("(1, 256, 100000, 100000)", "needs about", "nothing was allocated")),
+    (["run", "--size", "0"], ("size", "got 0")),
+    (["run", "--repeats", "0"], ("repeats", "got 0")),
 ]
 
 
@@ -130,4 +139,3 @@ def test_a_real_process_exits_2_with_one_line_and_no_traceback() -> None:
     assert result.returncode == 2, result.stderr
     assert result.stdout == ""
     assert result.stderr.splitlines() == ["verifier count: error: --variant must be v1 or v1.5, got 'v3'"]
-
