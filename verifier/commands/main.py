@@ -93,6 +93,7 @@ def execute(args: argparse.Namespace, progress: Progress) -> Report:
     report.add(_claim_table(claims))
     if run is not None:
         report.add(_run_table(run))
+        report.add(_crosscheck_note(run))
     else:
         report.add("Full-size run skipped (--skip-run).")
     for name, message in errors.items():
@@ -187,6 +188,14 @@ def _run_table(part: _Part) -> Table | str:
     for key, value in (run.get("crosscheck") or {}).items():
         rows.append([f"crosscheck.{key}", _cell(value)])
     return Table(["run figure", "value"], rows)
+
+
+def _crosscheck_note(part: _Part) -> str:
+    """The run report's own account of which pixels were cross-checked and why (empty if it gave none)."""
+    if part.report is None:
+        return ""
+    notes = [b for b in part.report.blocks if isinstance(b, str) and b.startswith("Cross-checked")]
+    return notes[0] if notes else ""
 
 
 def _cell(value: Any) -> str:
