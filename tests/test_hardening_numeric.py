@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from verifier import Bottleneck, VerifierError, VerifierTypeError
@@ -28,6 +28,7 @@ from verifier.numeric import (
     reference,
     relu,
 )
+from verifier.numeric.memory import available_bytes, ensure_fits, human_bytes
 
 FAST = settings(max_examples=30, deadline=None)
 X = np.ones((1, 2, 4, 4))
@@ -131,7 +132,9 @@ def test_floats_and_exact_numbers_never_mix_and_float_widths_must_agree() -> Non
         conv2d(X, W.astype(np.int64))
     with pytest.raises(VerifierTypeError, match=re.escape("dtypes differ (input is float32, weight is float64)")):
         conv2d(X.astype(np.float32), W)
-    with pytest.raises(VerifierTypeError, match=re.escape("weight is float32 but input is int8: pass floats everywhere")):
+    with pytest.raises(
+        VerifierTypeError, match=re.escape("weight is float32 but input is int8: pass floats everywhere")
+    ):
         conv2d(X.astype(np.int8), W.astype(np.float32), np.zeros(3, dtype=object))
 
 
@@ -405,3 +408,46 @@ def test_exact_bottleneck_equals_the_loop_definition_with_a_projection_and_strid
         roots = {Fraction(r) ** 2: Fraction(r) for r in (Fraction(1, 2), 1, 2)}
         expected = reference.bottleneck(x.tolist(), params, sqrt=lambda v, roots=roots: roots[v])
         assert bottleneck_forward(x, params).tolist() == expected, block
+
+
+# -- the memory guard ------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("nbytes", "text"),
+    [
+        (0, "0 B"),
+        (1023, "1023 B"),
+        (1024, "1.0 KiB"),
+        (1536, "1.5 KiB"),
+        (1024**2 - 1, "1024.0 KiB"),
+        (3 * 1024**2, "3.0 MiB"),
+        (5 * 1024**3 + 1024**3 // 2, "5.5 GiB"),
+        (2 * 1024**4, "2.0 TiB"),
+        (4096 * 1024**4, "4096.0 TiB"),
+    ],
+)
+def test_byte_counts_read_in_binary_units(nbytes: int, text: str) -> None:
+    assert human_bytes(nbytes) == text
+
+
+@FAST
+@given(nbytes=st.integers(0, 2**50), available=st.integers(1, 2**50))
+def test_work_is_refused_exactly_when_it_exceeds_four_fifths_of_available_memory(nbytes: int, available: int) -> None:
+    assume(abs(5 * nbytes - 4 * available) > available // 10**9)  # 0.8 is not a binary float: skip the knife edge
+    if 5 * nbytes <= 4 * available:
+        ensure_fits(nbytes, "the work", available=available)
+        return
+    message = (
+        f"the work needs about {human_bytes(nbytes)} but only {human_bytes(available)} of memory is available "
+        "(at most 80% of it is used); nothing was allocated: use a smaller batch or input"
+    )
+    with pytest.raises(VerifierError, match=re.escape(message)):
+        ensure_fits(nbytes, "the work", available=available)
+
+
+def test_available_memory_is_read_from_the_system() -> None:
+    with open("/proc/meminfo", encoding="ascii") as meminfo:
+        fields = dict(line.split(":", 1) for line in meminfo)
+    reported = int(fields["MemAvailable"].split()[0]) * 1024
+    measured = available_bytes()
+    assert measured is not None and measured % 1024 == 0
+    assert abs(measured - reported) <= reported // 10  # memory moves between the two reads, not by 10%
