@@ -56,5 +56,5 @@ def claims_report(claims: Sequence[Claim]) -> Report:
         theorems = ", ".join(c.theorem_ids)
         report.add(f'[{c.verdict}] {c.id} ({c.speaker}): "{c.quote}"\n{c.evidence} (decided by {theorems})\n\n')
     if undecided:
-        report.add(f"Undecided because a deciding theorem failed: {', '.join(undecided)}.")
+        report.add(f"Undecided (each says why above): {', '.join(undecided)}.")
     return report
