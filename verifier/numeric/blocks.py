@@ -17,8 +17,14 @@ True
 
 from __future__ import annotations
 
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache, partial
 from typing import Any, Literal
 
 import numpy as np
@@ -284,7 +290,9 @@ class FoldedBottleneck:
             self.wd, self.bd = fold(params.downsample, params.downsample_bn)
         _, s2 = _strides(self.block)
         self.fast = self.dtype.kind == "f" and self.block.groups == 1 and s2 == 1
-        self._buffers: dict[tuple[int, int], dict[str, np.ndarray]] = {}
+        self._buffers: dict[tuple[int, int], dict[str, Any]] = {}
+        self._shapes: dict[tuple[int, ...], tuple[tuple[int, ...], int]] = {}
+        self._lock = threading.Lock()
         if self.fast:
             c, m = self.w1.shape[1], self.w1.shape[0]
             self._w1 = np.ascontiguousarray(self.w1[:, :, 0, 0])
@@ -322,10 +330,12 @@ class FoldedBottleneck:
     def __call__(self, x: Any, out: np.ndarray | None = None) -> np.ndarray:
         """The block's output for ``x`` (N, C_in, H, W); ``out`` may be given to reuse an output array."""
         arr = _check_input(x, self.params)
-        shape = self.block.output_shape(arr.shape)
+        if arr.shape not in self._shapes:  # the spec's shape walk is slow next to a forward pass: once per shape
+            self._shapes = {arr.shape: (self.block.output_shape(arr.shape), self.workspace_bytes(arr.shape))}
+        shape, workspace = self._shapes[arr.shape]
         if out is not None and (out.shape != shape or out.dtype != self.dtype or not out.flags.c_contiguous):
             raise VerifierError(f"out must be a C-contiguous {self.dtype} array of shape {shape}, got {out.shape}")
-        ensure_fits(self.workspace_bytes(arr.shape), f"the bottleneck on input {arr.shape}")
+        ensure_fits(workspace, f"the bottleneck on input {arr.shape}")
         if not self.fast:
             result = self._generic(arr)
             if out is not None:
@@ -344,7 +354,7 @@ class FoldedBottleneck:
         y += x if self.wd is None else conv2d(x, self.wd, self.bd, stride=self.block.stride)
         return relu(y, inplace=True)
 
-    def _workspace(self, h: int, w: int) -> dict[str, np.ndarray]:
+    def _workspace(self, h: int, w: int) -> dict[str, Any]:
         key = (h, w)
         if key not in self._buffers:
             m, cout = self.block.width, self.block.out_channels
@@ -352,47 +362,125 @@ class FoldedBottleneck:
             stacked[3 * m] = 1
             a2 = np.empty((m + 1, h * w), self.dtype)
             a2[m] = 1
+            bands = _bands(h, _workers())
             self._buffers = {
                 key: {
                     "stacked": stacked,
                     "a2": a2,
-                    "tmp": np.empty((m, h * w), self.dtype),
+                    "bands": bands,
+                    "tmp": [np.empty((m, (r1 - r0) * w), self.dtype) for r0, r1 in bands],
                     "short": np.empty((cout, h * w), self.dtype) if self.wd is not None else a2[:0],
                 }
             }
         return self._buffers[key]
 
     def _fast(self, x: np.ndarray, y: np.ndarray) -> None:
+        """Each batch item in two phases, each split into bands of output rows run in parallel.
+
+        Phase 1 (conv1, bn1, ReLU and the shifted copies) touches only its band's rows; phase 2 (conv2,
+        conv3, shortcut, ReLU) reads one row beyond its band, so it starts when phase 1 is done everywhere.
+        Every band calls single-threaded BLAS, so the parallelism covers the elementwise work too.
+        """
         s1, _ = _strides(self.block)
         m = self.block.width
         n, c = x.shape[:2]
         h, w = y.shape[2:]
         hw = h * w
         buf = self._workspace(h, w)
-        stacked, a2, tmp, short = buf["stacked"], buf["a2"], buf["tmp"], buf["short"]
+        stacked, a2, short, bands = buf["stacked"], buf["a2"], buf["short"], buf["bands"]
         left, mid, right = (stacked[k * m : (k + 1) * m].reshape(m, h + 2, w) for k in range(3))
         mid_flat = stacked[m : 2 * m, w : w + hw]
-        for i in range(n):
-            xi = x[i] if s1 == 1 else np.ascontiguousarray(x[i, :, ::s1, ::s1])
-            xi2 = xi.reshape(c, hw)
+
+        def phase1(band: int, xi2: np.ndarray) -> None:
+            r0, r1 = bands[band]
+            lo, hi = r0 * w, r1 * w
             # conv1 + bn1 + relu, written straight into the middle copy of the 3x3 conv's input
-            np.matmul(self._w1, xi2, out=mid_flat)
-            mid_flat += self._b1
-            relu_into(mid_flat, mid_flat)
-            left[:, 1 : h + 1, 1:] = mid[:, 1 : h + 1, : w - 1]
-            right[:, 1 : h + 1, : w - 1] = mid[:, 1 : h + 1, 1:]
+            part = mid_flat[:, lo:hi]
+            np.matmul(self._w1, xi2[:, lo:hi], out=part)
+            part += self._b1
+            relu_into(part, part)
+            left[:, r0 + 1 : r1 + 1, 1:] = mid[:, r0 + 1 : r1 + 1, : w - 1]
+            right[:, r0 + 1 : r1 + 1, : w - 1] = mid[:, r0 + 1 : r1 + 1, 1:]
+
+        def phase2(band: int, xi2: np.ndarray, yi: np.ndarray) -> None:
+            r0, r1 = bands[band]
+            lo, hi = r0 * w, r1 * w
+            tmp = buf["tmp"][band]
             # conv2 + bn2: kernel row u reads the stacked copies shifted down by u image rows
-            np.matmul(self._w2[0], stacked[:, :hw], out=a2[:m])
+            acc = a2[:m, lo:hi]
+            np.matmul(self._w2[0], stacked[:, lo:hi], out=acc)
             for u in (1, 2):
-                np.matmul(self._w2[u, :, : 3 * m], stacked[: 3 * m, u * w : u * w + hw], out=tmp)
-                a2[:m] += tmp
-            relu_into(a2[:m], a2[:m])
+                np.matmul(self._w2[u, :, : 3 * m], stacked[: 3 * m, u * w + lo : u * w + hi], out=tmp)
+                acc += tmp
+            relu_into(acc, acc)
             # conv3 + bn3 (+ the projection's bn) + shortcut + relu
-            yi = y[i].reshape(-1, hw)
-            np.matmul(self._w3, a2, out=yi)
+            out = yi[:, lo:hi]
+            np.matmul(self._w3, a2[:, lo:hi], out=out)
             if self._wd is None:
-                yi += xi2
+                out += xi2[:, lo:hi]
             else:
-                np.matmul(self._wd, xi2, out=short)
-                yi += short
-            relu_into(yi, yi)
+                np.matmul(self._wd, xi2[:, lo:hi], out=short[:, lo:hi])
+                out += short[:, lo:hi]
+            relu_into(out, out)
+
+        with self._lock, _single_threaded_blas(len(bands) > 1):
+            for i in range(n):
+                xi = x[i] if s1 == 1 else np.ascontiguousarray(x[i, :, ::s1, ::s1])
+                xi2 = xi.reshape(c, hw)
+                yi = y[i].reshape(-1, hw)
+                _parallel([partial(phase1, k, xi2) for k in range(len(bands))])
+                _parallel([partial(phase2, k, xi2, yi) for k in range(len(bands))])
+
+
+# -- parallel bands ----------------------------------------------------------------------------------------
+_POOL: ThreadPoolExecutor | None = None
+_POOL_SIZE = 0
+_POOL_LOCK = threading.Lock()
+
+
+def _workers() -> int:
+    """Bands per image: one per CPU (at most 8), and only when BLAS threads can be limited (threadpoolctl)."""
+    if _blas_controller() is None:
+        return 1
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def _bands(height: int, workers: int) -> list[tuple[int, int]]:
+    """Split rows 0..height-1 into up to ``workers`` non-empty contiguous bands."""
+    count = max(1, min(workers, height))
+    edges = [round(k * height / count) for k in range(count + 1)]
+    return [(edges[k], edges[k + 1]) for k in range(count)]
+
+
+def _parallel(tasks: list[Callable[[], None]]) -> None:
+    """Run the tasks at once on the pool (the first in this thread) and re-raise the first failure."""
+    global _POOL, _POOL_SIZE
+    if len(tasks) == 1:
+        tasks[0]()
+        return
+    with _POOL_LOCK:
+        if _POOL is None or len(tasks) - 1 > _POOL_SIZE:
+            _POOL_SIZE = len(tasks) - 1
+            _POOL = ThreadPoolExecutor(max_workers=_POOL_SIZE, thread_name_prefix="verifier-band")
+        pool = _POOL
+    futures = [pool.submit(task) for task in tasks[1:]]
+    tasks[0]()
+    for future in futures:
+        future.result()
+
+
+@lru_cache(maxsize=1)
+def _blas_controller() -> Any:
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - threadpoolctl ships with the test extras
+        return None
+    return ThreadpoolController()
+
+
+def _single_threaded_blas(wanted: bool) -> AbstractContextManager[Any]:
+    """While bands run in parallel, each BLAS call stays in its own thread (no nested thread pools)."""
+    controller = _blas_controller()
+    if not wanted or controller is None:
+        return nullcontext()
+    return controller.limit(limits=1, user_api="blas")  # type: ignore[no-any-return]

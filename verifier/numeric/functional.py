@@ -99,9 +99,8 @@ def ensure_finite(name: str, arr: np.ndarray) -> None:
     """
     if arr.dtype.kind != "f" or arr.size == 0:
         return
-    with np.errstate(over="ignore", invalid="ignore"):
-        if np.isfinite(arr.sum(dtype=np.float64)):
-            return
+    if np.isfinite(arr.min()) and np.isfinite(arr.max()):  # NaN spreads to both, an infinity shows in one
+        return
     finite = np.isfinite(arr)
     if finite.all():
         return
