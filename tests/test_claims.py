@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from verifier import _claim_facts as claim_facts
 from verifier import claims as claims_module
 from verifier.claims import CLAIMS, UNDECIDED, VERDICTS, Claim, get_claim, judge_all, thread_text
 from verifier.errors import VerifierError
@@ -204,12 +205,12 @@ def test_a_derivation_that_breaks_leaves_the_claims_undecided(monkeypatch: pytes
     def broken(*args: object, **kwargs: object) -> object:
         raise ArithmeticError("derivation interrupted")
 
-    claims_module._derive.cache_clear()
+    claim_facts.derive.cache_clear()
     monkeypatch.setattr(symbolic, "output_maps", broken)
     try:
         c = get_claim("256-weights-per-output")
     finally:
-        claims_module._derive.cache_clear()
+        claim_facts.derive.cache_clear()
     assert c.verdict == UNDECIDED
     assert "the computation failed (ArithmeticError: derivation interrupted)" in c.evidence
 

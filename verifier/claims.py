@@ -23,21 +23,18 @@ True
 
 from __future__ import annotations
 
-import functools
 import importlib
 import itertools
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Literal
 
-import numpy as np
-import sympy
-
+from . import _claim_facts as facts
 from .errors import VerifierError
 from .progress import Progress
-from .spec import Bottleneck, Conv2d
+from .spec import Conv2d
 
 __all__ = [
     "CLAIMS",
@@ -55,13 +52,6 @@ __all__ = [
 VerdictName = Literal["true", "false", "partly true", "undecided"]
 VERDICTS: tuple[str, ...] = ("true", "false", "partly true")
 UNDECIDED: Literal["undecided"] = "undecided"
-
-# The input of the bottleneck in the thread's figure: ResNet-50's first stage on a 224x224 image.
-_STAGE_SIZE = (56, 56)
-# Random data for the rank checks: a fixed seed, small integers so that every product is exact.
-_SEED = 20160701
-_PIXELS = 320  # more pixels than the widest layer has maps, so a full rank of 256 is possible
-_PRIME = 2_147_483_647  # 2**31 - 1: residues multiply without overflowing int64
 
 
 def thread_text() -> str:
@@ -263,203 +253,6 @@ def _evidence(readings: tuple[Reading, ...]) -> str:
     return " ".join(parts)
 
 
-# -- the derivations the judges read ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Derived:
-    """A conv's output maps as derived by the symbolic engine, split into weight-times-input products.
-
-    ``maps[(o, (row, col))]`` maps each input position (i, h, w) that the output reads to the OIHW indices
-    of the weights multiplying it; ``biases`` counts terms that are not products (the bias).
-    """
-
-    conv: Conv2d
-    size: tuple[int, int]
-    maps: dict[tuple[int, tuple[int, int]], dict[tuple[int, int, int], list[tuple[int, ...]]]]
-    biases: int
-
-    def at(self, o: int, position: tuple[int, int] = (0, 0)) -> dict[tuple[int, int, int], list[tuple[int, ...]]]:
-        return self.maps[(o, position)]
-
-    @property
-    def output_maps(self) -> int:
-        """Distinct output channels derived."""
-        return len({o for o, _ in self.maps})
-
-    def input_maps_read(self, o: int, position: tuple[int, int] = (0, 0)) -> set[int]:
-        return {i for i, _, _ in self.at(o, position)}
-
-    def weights_of(self, o: int, position: tuple[int, int] = (0, 0)) -> set[tuple[int, ...]]:
-        return {w for ws in self.at(o, position).values() for w in ws}
-
-
-def _flatten(expr: Any, kind: type[Any]) -> Iterator[Any]:
-    """The operands of nested (possibly unevaluated) sums or products."""
-    if isinstance(expr, kind):
-        for arg in expr.args:
-            yield from _flatten(arg, kind)
-    else:
-        yield expr
-
-
-def _split(
-    expr: Any, w_index: dict[Any, tuple[int, ...]], x_index: dict[Any, tuple[int, ...]]
-) -> tuple[dict[tuple[int, int, int], list[tuple[int, ...]]], int]:
-    """Each input symbol of ``expr`` with the weights that multiply it, and the count of other terms."""
-    products: dict[tuple[int, int, int], list[tuple[int, ...]]] = {}
-    others = 0
-    for term in _flatten(expr, sympy.Add):
-        factors = list(_flatten(term, sympy.Mul))
-        ws = [w_index[f] for f in factors if f in w_index]
-        xs = [x_index[f] for f in factors if f in x_index]
-        rest = [f for f in factors if f not in w_index and f not in x_index]
-        if len(ws) == 1 and len(xs) == 1 and not rest:
-            i, h, w = xs[0]
-            products.setdefault((i, h, w), []).append(ws[0])
-        elif not xs:
-            others += 1
-        else:
-            raise RuntimeError(f"an output map has a term that is not one weight times one input: {term}")
-    return products, others
-
-
-def _index(array: Any) -> dict[Any, tuple[int, ...]]:
-    """Each entry of a SymPy array (a symbol) with its index, in row-major order.
-
-    Indexing a SymPy array entry by entry costs ~0.1 ms per entry (seconds at full width), so the
-    entries are read in one pass: the dense array's flat storage where there is one, else a reshape.
-    """
-    if isinstance(array, sympy.ImmutableDenseNDimArray):
-        flat = list(array._array)
-    else:
-        flat = list(sympy.Array(array).reshape(len(array)))
-    return dict(zip(flat, itertools.product(*(range(n) for n in array.shape)), strict=True))
-
-
-@functools.cache
-def _derive(conv: Conv2d, size: tuple[int, int]) -> _Derived:
-    """Derive every output map of ``conv`` on a ``size`` input with the symbolic engine."""
-    from . import symbolic
-
-    weights = _weights(conv)
-    inputs = symbolic.input_tensor(conv.in_channels, *size)
-    w_index = _index(weights)
-    x_index = _index(inputs)
-    ho, wo = conv.output_size(*size)
-    maps = {}
-    biases = 0
-    for r, c in itertools.product(range(ho), range(wo)):
-        # the default symbols are the tensors' own, so the engine need not convert operands on every call
-        for o, expr in enumerate(symbolic.output_maps(conv, (r, c), size)):
-            products, others = _split(expr, w_index, x_index)
-            maps[(o, (r, c))] = products
-            biases += others
-    return _Derived(conv, size, maps, biases)
-
-
-@functools.cache
-def _weights(conv: Conv2d) -> Any:
-    """The symbolic engine's OIHW weight tensor of ``conv``."""
-    from . import symbolic
-
-    return symbolic.weight_tensor(conv)
-
-
-@functools.cache
-def _block() -> Bottleneck:
-    return Bottleneck()
-
-
-def _conv(name: str) -> Conv2d:
-    convs = dict(_block().convs())
-    return convs[name]
-
-
-def _reduce() -> Conv2d:
-    """The figure's top layer: 1x1 conv from the block's input width down to its inner width."""
-    return _conv("conv1")
-
-
-def _expand() -> Conv2d:
-    """The figure's bottom layer: 1x1 conv from the inner width back up to the block's output width."""
-    return _conv("conv3")
-
-
-def _stage_input(conv: Conv2d) -> tuple[int, int, int, int]:
-    return (1, conv.in_channels, *_STAGE_SIZE)
-
-
-def _maps_out(conv: Conv2d) -> int:
-    """The number of output maps by PyTorch's shape rule (the spec)."""
-    return conv.output_shape(_stage_input(conv))[1]
-
-
-def _filters(conv: Conv2d) -> int:
-    """Filters in PyTorch's sense: kernels of shape (C_in/g, k_h, k_w), one per output map (OIHW's O)."""
-    return int(_weights(conv).shape[0])
-
-
-def _slices(conv: Conv2d) -> int:
-    """Per-channel k_h x k_w slices: the distinct (output map, input map) pairs that carry weights."""
-    d = _derive(conv, (1, 1))
-    return len({(w[0], w[1]) for o in range(conv.out_channels) for w in d.weights_of(o)})
-
-
-def _ints(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    return rng.integers(-3, 4, size=shape, dtype=np.int64)
-
-
-def _rank_mod_p(a: np.ndarray) -> int:
-    """Rank of an integer matrix over the integers mod a prime: an exact lower bound of its rank over Q."""
-    m = np.mod(a.astype(np.int64), _PRIME)
-    rank = 0
-    rows, cols = m.shape
-    for col in range(cols):
-        if rank == rows:
-            break
-        nonzero = np.nonzero(m[rank:, col])[0]
-        if nonzero.size == 0:
-            continue
-        pivot = rank + int(nonzero[0])
-        m[[rank, pivot]] = m[[pivot, rank]]
-        inverse = pow(int(m[rank, col]), _PRIME - 2, _PRIME)
-        m[rank] = (m[rank] * inverse) % _PRIME
-        factors = m[:, col].copy()
-        factors[rank] = 0
-        m = (m - (factors[:, None] * m[rank][None, :]) % _PRIME) % _PRIME
-        rank += 1
-    return rank
-
-
-@functools.cache
-def _expansion_ranks() -> dict[str, int]:
-    """Ranks of the bottom layer's 256 maps over many pixels: linear, after BatchNorm, ReLU, the residual add.
-
-    The linear output is W @ H with W of shape (C_out, C_in); it factors through C_in, so its rank is at
-    most C_in, and its rank mod p is an exact lower bound. Later stages are computed on the same data.
-    """
-    conv = _expand()
-    rng = np.random.default_rng(_SEED)
-    w = _ints(rng, (conv.out_channels, conv.in_channels))
-    h = _ints(rng, (conv.in_channels, _PIXELS))
-    x = _ints(rng, (conv.out_channels, _PIXELS))  # the block's input, carried by the identity shortcut
-    scale = rng.integers(1, 4, size=(conv.out_channels, 1), dtype=np.int64)  # BatchNorm folded: gamma/sigma
-    shift = _ints(rng, (conv.out_channels, 1))  # beta - gamma*mu/sigma
-    linear = w @ h
-    bn = scale * linear + shift
-    return {
-        "maps": conv.out_channels,
-        "pixels": _PIXELS,
-        "inner_dimension": conv.in_channels,
-        "linear": _rank_mod_p(linear),
-        "linear_upper_bound": min(w.shape[1], h.shape[0]),
-        "after_batchnorm": _rank_mod_p(bn),
-        "after_relu": _rank_mod_p(np.maximum(bn, 0)),
-        "block_output": _rank_mod_p(np.maximum(bn + x, 0)),
-    }
-
-
 # -- the judges: one per statement ------------------------------------------------------------------
 
 Result = tuple[tuple[Reading, ...], dict[str, Any]]
@@ -468,10 +261,10 @@ Result = tuple[tuple[Reading, ...], dict[str, Any]]
 def _n2_maps(fig: Figures) -> Result:
     readings = []
     figures: dict[str, Any] = {}
-    for conv in (_reduce(), _expand()):
+    for conv in (facts.reduce_layer(), facts.expand_layer()):
         n1, n2 = conv.in_channels, conv.out_channels
-        maps, filters = _maps_out(conv), _filters(conv)
-        derived = _derive(conv, (1, 1)).output_maps
+        maps, filters = facts.maps_out(conv), facts.filters(conv)
+        derived = facts.derive(conv, (1, 1)).output_maps
         _agree(fig, f"maps-equal-filters/{n1}->{n2}/output_maps", derived)
         _agree(fig, f"maps-equal-filters/{n1}->{n2}/filters", filters)
         figures[f"{n1}->{n2}"] = {"filters": filters, "output_maps": maps, "derived_maps": derived}
@@ -508,17 +301,17 @@ def _merge(readings: list[Reading]) -> tuple[Reading, ...]:
 def _n1_times_n2(fig: Figures) -> Result:
     readings = []
     figures: dict[str, Any] = {}
-    for conv in (_reduce(), _expand()):
+    for conv in (facts.reduce_layer(), facts.expand_layer()):
         n1, n2 = conv.in_channels, conv.out_channels
-        maps = _derive(conv, (1, 1)).output_maps
+        maps = facts.derive(conv, (1, 1)).output_maps
         depthwise = Conv2d(n1, n1 * n2, 1, groups=n1, bias=False)
         _agree(fig, f"maps-equal-filters/{n1}->{n2}/output_maps", maps)
-        _agree(fig, "maps-equal-filters/depthwise/maps", _maps_out(depthwise))
+        _agree(fig, "maps-equal-filters/depthwise/maps", facts.maps_out(depthwise))
         _agree(fig, "maps-equal-filters/depthwise/weights", depthwise.weight_count)
         figures[f"{n1}->{n2}"] = {
             "output_maps": maps,
             "n1_times_n2": n1 * n2,
-            "depthwise_maps": _maps_out(depthwise),
+            "depthwise_maps": facts.maps_out(depthwise),
             "depthwise_weights": depthwise.weight_count,
             "conv_weights": conv.weight_count,
         }
@@ -535,8 +328,8 @@ def _n1_times_n2(fig: Figures) -> Result:
 
 
 def _products_per_filter(fig: Figures) -> Result:
-    conv = _reduce()
-    d = _derive(conv, (1, 1))
+    conv = facts.reduce_layer()
+    d = facts.derive(conv, (1, 1))
     n1, n2 = conv.in_channels, conv.out_channels
     per_filter = {sum(len(ws) for ws in d.at(o).values()) for o in range(n2)}
     products = sum(sum(len(ws) for ws in d.at(o).values()) for o in range(n2))
@@ -558,8 +351,8 @@ def _products_per_filter(fig: Figures) -> Result:
 
 
 def _size_256_to_64(fig: Figures) -> Result:
-    conv = _reduce()
-    shape_in = _stage_input(conv)
+    conv = facts.reduce_layer()
+    shape_in = facts.stage_input(conv)
     shape_out = conv.output_shape(shape_in)
     return (
         Reading(
@@ -579,8 +372,8 @@ def _size_256_to_64(fig: Figures) -> Result:
 def _one_parameter_per_input_map(fig: Figures) -> Result:
     readings = []
     figures: dict[str, Any] = {}
-    for conv in (_reduce(), _expand()):
-        d = _derive(conv, (1, 1))
+    for conv in (facts.reduce_layer(), facts.expand_layer()):
+        d = facts.derive(conv, (1, 1))
         counts = {len(ws) for o in range(conv.out_channels) for ws in d.at(o).values()}
         figures[f"{conv.in_channels}->{conv.out_channels}"] = {"weights_per_input_map": sorted(counts)}
         readings.append(
@@ -595,9 +388,9 @@ def _one_parameter_per_input_map(fig: Figures) -> Result:
 
 
 def _same_scalar(fig: Figures) -> Result:
-    conv = _reduce()
+    conv = facts.reduce_layer()
     size = (2, 2)
-    d = _derive(conv, size)
+    d = facts.derive(conv, size)
     ho, wo = conv.output_size(*size)
     scalars_per_map = set()
     for o in range(conv.out_channels):
@@ -620,8 +413,8 @@ def _same_scalar(fig: Figures) -> Result:
 
 
 def _linear_combinations_265(fig: Figures) -> Result:
-    conv = _expand()
-    d = _derive(conv, (1, 1))
+    conv = facts.expand_layer()
+    d = facts.derive(conv, (1, 1))
     maps = d.output_maps
     linear = all(d.input_maps_read(o) == set(range(conv.in_channels)) for o in range(maps))
     said = 265
@@ -642,8 +435,8 @@ def _linear_combinations_265(fig: Figures) -> Result:
 
 
 def _yn_formula(fig: Figures) -> Result:
-    conv = _expand()
-    d = _derive(conv, (1, 1))
+    conv = facts.expand_layer()
+    d = facts.derive(conv, (1, 1))
     said_inputs = 64
     mismatches = 0
     for n in range(conv.out_channels):
@@ -664,10 +457,10 @@ def _yn_formula(fig: Figures) -> Result:
 
 
 def _any_number_of_maps(fig: Figures) -> Result:
-    c_in = _expand().in_channels
+    c_in = facts.expand_layer().in_channels
     tried = (1, 2, 3, 64, 256, 265, 1000)
-    by_shape = {n: _maps_out(Conv2d(c_in, n, 1, bias=False)) for n in tried}
-    derived = {n: _derive(Conv2d(c_in, n, 1, bias=False), (1, 1)).output_maps for n in (1, 3, 265)}
+    by_shape = {n: facts.maps_out(Conv2d(c_in, n, 1, bias=False)) for n in tried}
+    derived = {n: facts.derive(Conv2d(c_in, n, 1, bias=False), (1, 1)).output_maps for n in (1, 3, 265)}
     ok = all(by_shape[n] == n for n in tried) and all(derived[n] == n for n in derived)
     return (
         Reading(
@@ -681,7 +474,7 @@ def _any_number_of_maps(fig: Figures) -> Result:
 
 
 def _redundant(fig: Figures) -> Result:
-    r = _expansion_ranks()
+    r = facts.expansion_ranks()
     _agree(fig, "expansion-rank/outputs_rank", r["linear"])
     _agree(fig, "expansion-rank/after_relu_rank", r["after_relu"])
     return (
@@ -701,8 +494,8 @@ def _redundant(fig: Figures) -> Result:
 
 
 def _same_for_reduction(fig: Figures) -> Result:
-    conv = _reduce()
-    d = _derive(conv, (1, 1))
+    conv = facts.reduce_layer()
+    d = facts.derive(conv, (1, 1))
     all_inputs = all(d.input_maps_read(o) == set(range(conv.in_channels)) for o in range(conv.out_channels))
     one_weight = all(len(ws) == 1 for o in range(conv.out_channels) for ws in d.at(o).values())
     _agree(fig, f"all-inputs/{conv.in_channels}->{conv.out_channels}/maps", d.output_maps)
@@ -717,8 +510,8 @@ def _same_for_reduction(fig: Figures) -> Result:
 
 
 def _randomly_selected(fig: Figures) -> Result:
-    conv = _reduce()
-    d = _derive(conv, (1, 1))
+    conv = facts.reduce_layer()
+    d = facts.derive(conv, (1, 1))
     read = [len(d.input_maps_read(o)) for o in range(conv.out_channels)]
     weights = [len(d.weights_of(o)) for o in range(conv.out_channels)]
     for count in (min(read), max(read)):
@@ -734,22 +527,22 @@ def _randomly_selected(fig: Figures) -> Result:
 
 
 def _input_has_256(fig: Figures) -> Result:
-    conv = _reduce()
-    d = _derive(conv, (1, 1))
+    conv = facts.reduce_layer()
+    d = facts.derive(conv, (1, 1))
     read = {i for o in range(conv.out_channels) for i in d.input_maps_read(o)}
     return (
         Reading(
             "the top layer's input",
             conv.in_channels == 256 and len(read) == 256,
-            f"the block's input has {_block().in_channels} maps, and the derived output maps read {len(read)} "
+            f"the block's input has {facts.block().in_channels} maps, and the derived output maps read {len(read)} "
             "distinct input maps.",
         ),
-    ), {"input_maps": _block().in_channels, "read": len(read)}
+    ), {"input_maps": facts.block().in_channels, "read": len(read)}
 
 
 def _256_weights_per_output(fig: Figures) -> Result:
-    conv = _reduce()
-    d = _derive(conv, (1, 1))
+    conv = facts.reduce_layer()
+    d = facts.derive(conv, (1, 1))
     per_output = {len(d.weights_of(o)) for o in range(conv.out_channels)}
     return (
         Reading(
@@ -761,8 +554,8 @@ def _256_weights_per_output(fig: Figures) -> Result:
 
 
 def _different_weights(fig: Figures) -> Result:
-    conv = _reduce()
-    d = _derive(conv, (1, 1))
+    conv = facts.reduce_layer()
+    d = facts.derive(conv, (1, 1))
     sets = [d.weights_of(o) for o in range(conv.out_channels)]
     union = set().union(*sets)
     shared = sum(len(s) for s in sets) - len(union)
@@ -776,8 +569,8 @@ def _different_weights(fig: Figures) -> Result:
 
 
 def _same_weights_for_all(fig: Figures) -> Result:
-    conv = _reduce()
-    d = _derive(conv, (1, 1))
+    conv = facts.reduce_layer()
+    d = facts.derive(conv, (1, 1))
     # the weight a map applies to each input map, as a pattern over (input map -> slice position)
     patterns = {
         tuple(sorted((i, w[1:]) for (i, _, _), ws in d.at(o).items() for w in ws)) for o in range(d.output_maps)
@@ -794,18 +587,18 @@ def _same_weights_for_all(fig: Figures) -> Result:
 
 
 def _filter_readings(conv: Conv2d) -> tuple[int, int]:
-    return _filters(conv), _slices(conv)
+    return facts.filters(conv), facts.slices(conv)
 
 
 def _not_64_filters(fig: Figures) -> Result:
-    conv = _reduce()
+    conv = facts.reduce_layer()
     filters, slices = _filter_readings(conv)
     return (
         Reading(
             "a filter is one 1x1xC kernel per output map (PyTorch's OIHW weight)",
             filters != 64,
             f"the weight has {filters} kernels of shape {conv.weight_shape[1:]}, one per output map: "
-            f"there are {filters} filters and {_maps_out(conv)} output maps.",
+            f"there are {filters} filters and {facts.maps_out(conv)} output maps.",
         ),
         Reading(
             "a filter is one per-channel 1x1 slice",
@@ -816,7 +609,7 @@ def _not_64_filters(fig: Figures) -> Result:
 
 
 def _64x256_filters(fig: Figures) -> Result:
-    conv = _reduce()
+    conv = facts.reduce_layer()
     filters, slices = _filter_readings(conv)
     said = 64 * 256
     return (
@@ -835,8 +628,8 @@ def _64x256_filters(fig: Figures) -> Result:
 
 
 def _different_filter_per_channel(fig: Figures) -> Result:
-    conv = _reduce()
-    d = _derive(conv, (1, 1))
+    conv = facts.reduce_layer()
+    d = facts.derive(conv, (1, 1))
     distinct = all(len({tuple(ws) for ws in d.at(o).values()}) == conv.in_channels for o in range(conv.out_channels))
     one_sum = all(len(d.input_maps_read(o)) == conv.in_channels for o in range(conv.out_channels))
     return (
@@ -850,9 +643,9 @@ def _different_filter_per_channel(fig: Figures) -> Result:
 
 
 def _single_parameter_filter(fig: Figures) -> Result:
-    conv = _reduce()
+    conv = facts.reduce_layer()
     per_slice = conv.kernel_pair[0] * conv.kernel_pair[1]
-    per_kernel = conv.weight_count // _filters(conv)
+    per_kernel = conv.weight_count // facts.filters(conv)
     return (
         Reading(
             "a filter is one per-channel 1x1 slice",
@@ -868,8 +661,8 @@ def _single_parameter_filter(fig: Figures) -> Result:
 
 
 def _how_256_weights(fig: Figures) -> Result:
-    conv = _reduce()
-    filters = _filters(conv)
+    conv = facts.reduce_layer()
+    filters = facts.filters(conv)
     per_kernel = conv.weight_count // filters
     return (
         Reading(
@@ -887,7 +680,7 @@ def _how_256_weights(fig: Figures) -> Result:
 
 
 def _1x1xc_filter(fig: Figures) -> Result:
-    conv = _reduce()
+    conv = facts.reduce_layer()
     _, c, kh, kw = conv.weight_shape
     return (
         Reading(
@@ -900,8 +693,8 @@ def _1x1xc_filter(fig: Figures) -> Result:
 
 
 def _c_parameters(fig: Figures) -> Result:
-    conv = _reduce()
-    per_filter = len({w for w, idx in _index(_weights(conv)).items() if idx[0] == 0})
+    conv = facts.reduce_layer()
+    per_filter = len({w for w, idx in facts.index(facts.weight_tensor(conv)).items() if idx[0] == 0})
     return (
         Reading(
             "C parameters per 1x1 filter (no bias, as in ResNet)",
@@ -913,8 +706,8 @@ def _c_parameters(fig: Figures) -> Result:
 
 
 def _1x1xcx64(fig: Figures) -> Result:
-    conv = _reduce()
-    symbols = len(_weights(conv).free_symbols)
+    conv = facts.reduce_layer()
+    symbols = len(facts.weight_tensor(conv).free_symbols)
     _agree(fig, "parameter-count/conv1/derived", symbols)
     formula = 1 * 1 * conv.in_channels * 64
     return (
@@ -928,35 +721,35 @@ def _1x1xcx64(fig: Figures) -> Result:
 
 
 def _dimensionality(fig: Figures) -> Result:
-    reduce, expand = _reduce(), _expand()
+    reduce, expand = facts.reduce_layer(), facts.expand_layer()
     return (
         Reading(
             "a 1x1 conv changes the number of maps",
-            _maps_out(reduce) != reduce.in_channels and _maps_out(expand) != expand.in_channels,
-            f"in the bottleneck a 1x1 conv takes {reduce.in_channels} maps to {_maps_out(reduce)} and another "
-            f"takes {expand.in_channels} back to {_maps_out(expand)}.",
+            facts.maps_out(reduce) != reduce.in_channels and facts.maps_out(expand) != expand.in_channels,
+            f"in the bottleneck a 1x1 conv takes {reduce.in_channels} maps to {facts.maps_out(reduce)} and another "
+            f"takes {expand.in_channels} back to {facts.maps_out(expand)}.",
         ),
-    ), {"reduce": [reduce.in_channels, _maps_out(reduce)], "expand": [expand.in_channels, _maps_out(expand)]}
+    ), {"reduce": [reduce.in_channels, facts.maps_out(reduce)], "expand": [expand.in_channels, facts.maps_out(expand)]}
 
 
 def _64_to_256(fig: Figures) -> Result:
-    conv = _expand()
-    d = _derive(conv, (1, 1))
+    conv = facts.expand_layer()
+    d = facts.derive(conv, (1, 1))
     all_inputs = all(d.input_maps_read(o) == set(range(conv.in_channels)) for o in range(conv.out_channels))
     _agree(fig, f"all-inputs/{conv.in_channels}->{conv.out_channels}/maps", d.output_maps)
-    r = _expansion_ranks()
+    r = facts.expansion_ranks()
     _agree(fig, "expansion-rank/outputs_rank", r["linear"])
     return (
         Reading(
             "the bottom layer makes 256 maps from 64",
             d.output_maps == 256 and all_inputs,
-            f"the bottom layer has {_filters(conv)} filters of shape 1x1x{conv.in_channels}; output map n is "
+            f"the bottom layer has {facts.filters(conv)} filters of shape 1x1x{conv.in_channels}; output map n is "
             f"w_(n,1) x_1 + ... + w_(n,{conv.in_channels}) x_{conv.in_channels} at each pixel, {d.output_maps} "
             f"maps from {conv.weight_count:,} weights. The {d.output_maps} values at a pixel lie in a "
             f"{r['linear']}-dimensional subspace (rank over {r['pixels']} pixels), until BatchNorm's shift, the "
             "residual add and ReLU.",
         ),
-    ), {"filters": _filters(conv), "weights": conv.weight_count, "output_maps": d.output_maps}
+    ), {"filters": facts.filters(conv), "weights": conv.weight_count, "output_maps": d.output_maps}
 
 
 _Q, _A, _C1 = "Newstein", "dontloo", "Pepe Mandioca"
