@@ -221,6 +221,38 @@ def test_no_page_asks_another_host_for_anything(site: Path) -> None:
     assert not offenders, f"pages that would load from another host: {offenders}"
 
 
+def test_every_link_within_the_site_reaches_a_page_and_its_anchor(site: Path) -> None:
+    """Links written by the pages' code (theorem anchors from the claims page, for instance) included."""
+    href = re.compile(r'<a\b[^>]*\bhref="([^"]*)"')
+    ids: dict[Path, set[str]] = {}
+
+    def anchors(page: Path) -> set[str]:
+        if page not in ids:
+            ids[page] = set(re.findall(r'\bid="([^"]+)"', page.read_text(encoding="utf-8")))
+        return ids[page]
+
+    broken = []
+    checked = 0
+    for page in sorted(site.rglob("*.html")):
+        if "_probe" in page.parts:
+            continue
+        for link in href.findall(page.read_text(encoding="utf-8")):
+            if re.match(r"[a-z]+:", link) or link.startswith("//"):
+                continue  # another site: a link, not a request
+            path, _, fragment = link.partition("#")
+            base = site if path.startswith("/") else page.parent  # the 404 page links from the site's root
+            target = (base / path.lstrip("/")).resolve() if path else page
+            if target.is_dir() or path.endswith("/"):
+                target = target / "index.html"
+            checked += 1
+            if not target.is_file():
+                broken.append(f"{page.relative_to(site)} -> {link} (no such page)")
+            elif fragment and fragment not in anchors(target):
+                broken.append(f"{page.relative_to(site)} -> {link} (no such anchor)")
+    assert checked > 100, f"only {checked} internal links found: the link scan is not seeing the pages"
+    assert not broken, "\n".join(broken)
+
+
 def test_figures_are_reproducible_byte_for_byte() -> None:
     sys.path.insert(0, str(DOCS / "hooks"))
     try:
