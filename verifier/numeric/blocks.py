@@ -17,14 +17,10 @@ True
 
 from __future__ import annotations
 
-import os
 import threading
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import lru_cache, partial
+from functools import partial
 from typing import Any, Literal
 
 import numpy as np
@@ -42,6 +38,7 @@ from .functional import (
     relu_into,
 )
 from .memory import ensure_fits
+from .parallel import parallel, row_bands, single_threaded_blas
 
 __all__ = [
     "BatchNormParams",
@@ -362,7 +359,7 @@ class FoldedBottleneck:
             stacked[3 * m] = 1
             a2 = np.empty((m + 1, h * w), self.dtype)
             a2[m] = 1
-            bands = _bands(h, _workers())
+            bands = row_bands(h)
             self._buffers = {
                 key: {
                     "stacked": stacked,
@@ -423,64 +420,10 @@ class FoldedBottleneck:
                 out += short[:, lo:hi]
             relu_into(out, out)
 
-        with self._lock, _single_threaded_blas(len(bands) > 1):
+        with self._lock, single_threaded_blas(len(bands) > 1):
             for i in range(n):
                 xi = x[i] if s1 == 1 else np.ascontiguousarray(x[i, :, ::s1, ::s1])
                 xi2 = xi.reshape(c, hw)
                 yi = y[i].reshape(-1, hw)
-                _parallel([partial(phase1, k, xi2) for k in range(len(bands))])
-                _parallel([partial(phase2, k, xi2, yi) for k in range(len(bands))])
-
-
-# -- parallel bands ----------------------------------------------------------------------------------------
-_POOL: ThreadPoolExecutor | None = None
-_POOL_SIZE = 0
-_POOL_LOCK = threading.Lock()
-
-
-def _workers() -> int:
-    """Bands per image: one per CPU (at most 8), and only when BLAS threads can be limited (threadpoolctl)."""
-    if _blas_controller() is None:
-        return 1
-    return max(1, min(os.cpu_count() or 1, 8))
-
-
-def _bands(height: int, workers: int) -> list[tuple[int, int]]:
-    """Split rows 0..height-1 into up to ``workers`` non-empty contiguous bands."""
-    count = max(1, min(workers, height))
-    edges = [round(k * height / count) for k in range(count + 1)]
-    return [(edges[k], edges[k + 1]) for k in range(count)]
-
-
-def _parallel(tasks: list[Callable[[], None]]) -> None:
-    """Run the tasks at once on the pool (the first in this thread) and re-raise the first failure."""
-    global _POOL, _POOL_SIZE
-    if len(tasks) == 1:
-        tasks[0]()
-        return
-    with _POOL_LOCK:
-        if _POOL is None or len(tasks) - 1 > _POOL_SIZE:
-            _POOL_SIZE = len(tasks) - 1
-            _POOL = ThreadPoolExecutor(max_workers=_POOL_SIZE, thread_name_prefix="verifier-band")
-        pool = _POOL
-    futures = [pool.submit(task) for task in tasks[1:]]
-    tasks[0]()
-    for future in futures:
-        future.result()
-
-
-@lru_cache(maxsize=1)
-def _blas_controller() -> Any:
-    try:
-        from threadpoolctl import ThreadpoolController
-    except ImportError:  # pragma: no cover - threadpoolctl ships with the test extras
-        return None
-    return ThreadpoolController()
-
-
-def _single_threaded_blas(wanted: bool) -> AbstractContextManager[Any]:
-    """While bands run in parallel, each BLAS call stays in its own thread (no nested thread pools)."""
-    controller = _blas_controller()
-    if not wanted or controller is None:
-        return nullcontext()
-    return controller.limit(limits=1, user_api="blas")  # type: ignore[no-any-return]
+                parallel([partial(phase1, k, xi2) for k in range(len(bands))])
+                parallel([partial(phase2, k, xi2, yi) for k in range(len(bands))])

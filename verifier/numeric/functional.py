@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numbers
 from fractions import Fraction
-from functools import lru_cache
+from functools import lru_cache, partial
 from math import isqrt
 from typing import Any
 
@@ -30,6 +30,7 @@ from .. import _validate as check
 from ..errors import VerifierError, VerifierTypeError
 from ..spec import Conv2d
 from .memory import ensure_fits
+from .parallel import bands, parallel, single_threaded_blas
 
 __all__ = ["batch_norm", "conv2d", "conv_spec", "fold_batch_norm", "relu"]
 
@@ -216,8 +217,10 @@ def conv2d(
     x4 = x if batched else x[None]
     ho, wo = spec.output_size(x4.shape[2], x4.shape[3])
     ensure_fits(conv_workspace_bytes(spec, x4.shape, dtype), f"conv2d on input {tuple(x.shape)}")
+    out_size = x4.shape[0] * spec.out_channels * ho * wo
+    check_after = dtype.kind == "f" and out_size < x.size  # the smaller pass suffices (see _ensure_finite_result)
     for name, arr in (("input", x), ("weight", w), ("bias", b)):
-        if arr is not None:
+        if arr is not None and not (check_after and name == "input"):
             ensure_finite(name, arr)
     if dtype.kind == "i":
         _ensure_int64_safe(x, w, b, spec.in_per_group * spec.kernel_pair[0] * spec.kernel_pair[1])
@@ -233,7 +236,24 @@ def conv2d(
         _conv_im2col(x4, w, out, spec)
     if b is not None:
         out += b[:, None, None]
+    if check_after:
+        _ensure_finite_result(out, x)
     return out if batched else out[0]
+
+
+def _ensure_finite_result(out: np.ndarray, x: np.ndarray) -> None:
+    """Refuse a non-finite input after the fact, by checking the (smaller) output instead.
+
+    With finite weights, an input entry that is NaN or infinite makes every output that reads it NaN or
+    infinite (0 * inf is NaN), so a finite output proves the input it read was finite. A non-finite
+    output is explained from the input (or reported as an overflow).
+    """
+    if out.size == 0 or (np.isfinite(out.min()) and np.isfinite(out.max())):
+        return
+    ensure_finite("input", x)
+    raise VerifierError(
+        f"conv2d overflowed {out.dtype}: the result has non-finite entries although every input is finite"
+    )
 
 
 def conv_workspace_bytes(spec: Conv2d, input_shape: tuple[int, ...], dtype: np.dtype[Any]) -> int:
@@ -259,13 +279,24 @@ def _unpadded(spec: Conv2d) -> bool:
 
 
 def _conv1x1(x: np.ndarray, w: np.ndarray, out: np.ndarray, groups: int) -> None:
-    """1x1, stride 1, no padding: per group, one matrix product ``W (O, C) @ X (N, C, H*W)`` on views."""
+    """1x1, stride 1, no padding: per group, the matrix product ``W (O, C) @ X[n] (C, H*W)`` on views.
+
+    The pixels are split into bands computed on parallel threads, each with single-threaded BLAS.
+    """
     n, c, h, wd = x.shape
     x3 = np.ascontiguousarray(x).reshape(n, c, h * wd)  # a view for C-contiguous input: no copy
     y3 = out.reshape(n, out.shape[1], h * wd)
     cg, og = c // groups, out.shape[1] // groups
-    for g in range(groups):
-        np.matmul(w[g * og : (g + 1) * og, :, 0, 0], x3[:, g * cg : (g + 1) * cg], out=y3[:, g * og : (g + 1) * og])
+    parts = bands(h * wd, min_size=1024)
+
+    def band(lo: int, hi: int) -> None:
+        for g in range(groups):
+            weight = w[g * og : (g + 1) * og, :, 0, 0]
+            for i in range(n):
+                np.matmul(weight, x3[i, g * cg : (g + 1) * cg, lo:hi], out=y3[i, g * og : (g + 1) * og, lo:hi])
+
+    with single_threaded_blas(len(parts) > 1):
+        parallel([partial(band, lo, hi) for lo, hi in parts])
 
 
 def _conv_shifted(x: np.ndarray, w: np.ndarray, out: np.ndarray, spec: Conv2d) -> None:

@@ -15,6 +15,8 @@ __all__ = ["available_bytes", "ensure_fits", "human_bytes"]
 
 #: Refuse work that would take more than this share of the memory currently available.
 SHARE = 0.8
+#: Work below this size is never refused (and the system is not asked): any machine that runs Python has it.
+SMALL = 64 * 2**20
 
 
 def human_bytes(nbytes: float) -> str:
@@ -50,6 +52,8 @@ def ensure_fits(nbytes: int, what: str, *, available: int | None = None) -> None
         what: the work, for the message (``"conv2d on input (8, 256, 56, 56)"``).
         available: bytes available; measured from the system when None.
     """
+    if available is None and nbytes < SMALL:
+        return
     avail = available_bytes() if available is None else available
     if avail is None:
         return

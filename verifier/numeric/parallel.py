@@ -1,0 +1,84 @@
+"""Bands of work on parallel threads, each calling single-threaded BLAS.
+
+Splitting a layer's pixels into one band per CPU and running the bands on threads keeps every core busy
+for the matrix products *and* the elementwise passes (NumPy releases the GIL for both), and no BLAS call
+ever waits for a sibling BLAS thread on a busy core. Without threadpoolctl (which can hold BLAS to one
+thread) everything runs in one band.
+
+>>> bands(10, workers=3)
+[(0, 3), (3, 7), (7, 10)]
+>>> bands(5, workers=2, min_size=4)
+[(0, 5)]
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractContextManager, nullcontext
+from functools import lru_cache
+from typing import Any
+
+__all__ = ["bands", "parallel", "row_bands", "single_threaded_blas", "workers"]
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_SIZE = 0
+_POOL_LOCK = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _blas_controller() -> Any:
+    try:
+        from threadpoolctl import ThreadpoolController
+    except ImportError:  # pragma: no cover - threadpoolctl ships with the test extras
+        return None
+    return ThreadpoolController()
+
+
+def workers() -> int:
+    """Bands to use: one per CPU (at most 8), or 1 when BLAS threads cannot be limited."""
+    if _blas_controller() is None:
+        return 1
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+def bands(size: int, workers: int | None = None, min_size: int = 1) -> list[tuple[int, int]]:
+    """Split 0..size-1 into contiguous non-empty bands, at most one per worker and none under ``min_size``."""
+    count = workers if workers is not None else globals()["workers"]()
+    count = max(1, min(count, size // max(1, min_size)))
+    edges = [round(k * size / count) for k in range(count + 1)]
+    return [(edges[k], edges[k + 1]) for k in range(count)]
+
+
+def row_bands(height: int) -> list[tuple[int, int]]:
+    """Bands of image rows for the current number of workers."""
+    return bands(height)
+
+
+def parallel(tasks: list[Callable[[], None]]) -> None:
+    """Run the tasks at once (the first in this thread, the rest on the pool); re-raise the first failure."""
+    global _POOL, _POOL_SIZE
+    if len(tasks) == 1:
+        tasks[0]()
+        return
+    with _POOL_LOCK:
+        if _POOL is None or len(tasks) - 1 > _POOL_SIZE:
+            _POOL_SIZE = len(tasks) - 1
+            _POOL = ThreadPoolExecutor(max_workers=_POOL_SIZE, thread_name_prefix="verifier-band")
+        pool = _POOL
+    futures = [pool.submit(task) for task in tasks[1:]]
+    try:
+        tasks[0]()
+    finally:
+        for future in futures:
+            future.result()
+
+
+def single_threaded_blas(wanted: bool) -> AbstractContextManager[Any]:
+    """While bands run in parallel, keep each BLAS call in its own thread (no nested thread pools)."""
+    controller = _blas_controller()
+    if not wanted or controller is None:
+        return nullcontext()
+    return controller.limit(limits=1, user_api="blas")  # type: ignore[no-any-return]
