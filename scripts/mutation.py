@@ -2,12 +2,13 @@
 
 Runs mutmut (configured in pyproject.toml, [tool.mutmut]) one module at a time, each in a fresh copy of the
 tree, so the working tree never sees a mutant and the ``mutants/`` folder never appears in it. For each
-module it prints the mutation score (killed / all mutants; mutants that no test reaches count as not
-killed) and the surviving mutants as diffs.
+module it prints the mutation score (killed / all mutants; a mutant that makes the tests time out counts as
+killed, one that no test reaches as not killed) and the surviving mutants as diffs.
 
     .venv/bin/python scripts/mutation.py                  # every module below, one after another
     .venv/bin/python scripts/mutation.py spec numeric.functional --jobs 2
     .venv/bin/python scripts/mutation.py spec --no-diffs  # scores and survivor names only
+    .venv/bin/python scripts/mutation.py spec --keep      # keep the copy to inspect or re-run single mutants
 
 Mutants listed in scripts/mutation_equivalents.md (by name) are equivalent to the original code: they are
 reported apart, and the score is also given with them set aside.
@@ -50,8 +51,10 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "symbolic.linalg": ("verifier/symbolic/linalg.py", SYMBOLIC_TESTS),
 }
 
-#: mutmut's status words; "no tests" means no selected test reaches the mutated function.
-KILLED = {"killed"}
+#: mutmut's status words that count as caught: a failing test, or a test run so slow it timed out (a mutant
+#: that turns a loop infinite). Every other status counts as not killed, "no tests" (no selected test reaches
+#: the mutated function) included.
+KILLED = {"killed", "timeout"}
 EQUIVALENTS_FILE = ROOT / "scripts" / "mutation_equivalents.md"
 
 
@@ -99,12 +102,14 @@ def parse_results(output: str) -> dict[str, str]:
     return statuses
 
 
-def run_module(module: str, jobs: int, diffs: bool, equivalents: set[str]) -> tuple[int, int, int]:
+def run_module(module: str, jobs: int, diffs: bool, equivalents: set[str], keep: bool) -> tuple[int, int, int]:
     """Mutate one module in a fresh copy; print its score and survivors; return (killed, equivalent, all)."""
     target, tests = MODULES[module]
     tests = tuple(t for t in tests if (ROOT / t).exists())
     with tempfile.TemporaryDirectory(prefix="verifier-mutation-") as tmp:
-        work = Path(tmp)
+        work = Path(tempfile.mkdtemp(prefix=f"verifier-mutation-{module}-")) if keep else Path(tmp)
+        if keep:
+            print(f"== {module}: working in {work} (kept: 'mutmut show NAME' or 'mutmut run NAME' there)")
         copy_tree(work)
         narrow_config(work / "pyproject.toml", target, tests)
         mutmut = [str(PYTHON), "-m", "mutmut"]
@@ -150,6 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("modules", nargs="*", help=f"modules to mutate, of: {', '.join(MODULES)} (default: all)")
     parser.add_argument("--jobs", type=int, default=1, help="mutants tested at once (default 1)")
     parser.add_argument("--no-diffs", action="store_true", help="list survivors by name only")
+    parser.add_argument("--keep", action="store_true", help="keep each module's copy of the tree, and say where")
     args = parser.parse_args(argv)
     unknown = [m for m in args.modules if m not in MODULES]
     if unknown:
@@ -157,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     equivalents = equivalent_names()
     totals = [0, 0, 0]
     for module in args.modules or list(MODULES):
-        killed, equivalent, total = run_module(module, args.jobs, not args.no_diffs, equivalents)
+        killed, equivalent, total = run_module(module, args.jobs, not args.no_diffs, equivalents, args.keep)
         totals = [totals[0] + killed, totals[1] + equivalent, totals[2] + total]
     killed, equivalent, total = totals
     if total:
