@@ -92,7 +92,14 @@ def _split(
     """Each input symbol of ``expr`` with the weights that multiply it, and the count of other terms."""
     products: dict[tuple[int, int, int], list[tuple[int, ...]]] = {}
     others = 0
-    for term in _flatten(expr, sympy.Add):
+    terms = expr.args if type(expr) is sympy.Add else tuple(_flatten(expr, sympy.Add))
+    for term in terms:
+        if type(term) is sympy.Mul and len(term.args) == 2:  # the common case: one weight times one input
+            a, b = term.args
+            w, x = (a, b) if a in w_index else (b, a)
+            if w in w_index and x in x_index:
+                products.setdefault(x_index[x], []).append(w_index[w])  # type: ignore[arg-type]
+                continue
         factors = list(_flatten(term, sympy.Mul))
         ws = [w_index[f] for f in factors if f in w_index]
         xs = [x_index[f] for f in factors if f in x_index]
