@@ -315,3 +315,22 @@ def test_batch_norm_refuses_wrong_lengths_and_negative_variance() -> None:
         batch_norm(x, np.zeros(2), np.ones(2), eps=-1)
     with pytest.raises(VerifierError, match=r"input must be 4-D \(N, C, H, W\), got 3-D"):
         batch_norm(np.ones((2, 2, 2)), np.zeros(2), np.ones(2))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_one_by_one_conv_split_into_parallel_bands_is_exact(dtype: Any) -> None:
+    """Enough pixels for several bands; integer data keeps every float sum exact, so bands must not show."""
+    rng = np.random.default_rng(8)
+    x = _ints(rng, (2, 6, 48, 50))
+    w = _ints(rng, (4, 3, 1, 1))
+    b = _ints(rng, (4,))
+    expected = np.einsum("oc,nchw->nohw", w[:2, :, 0, 0], x[:, :3]) + b[:2, None, None]
+    expected = np.concatenate([expected, np.einsum("oc,nchw->nohw", w[2:, :, 0, 0], x[:, 3:]) + b[2:, None, None]], 1)
+    mine = conv2d(x.astype(dtype), w.astype(dtype), b.astype(dtype), groups=2)
+    np.testing.assert_array_equal(mine, expected.astype(dtype))
+
+
+def test_a_float_overflow_is_reported_not_returned() -> None:
+    x = np.full((1, 4, 2, 2), 1e30, np.float32)
+    with pytest.raises(VerifierError, match="conv2d overflowed float32: the result has non-finite entries"):
+        conv2d(x, np.full((1, 4, 1, 1), 1e30, np.float32))

@@ -218,9 +218,9 @@ def conv2d(
     ho, wo = spec.output_size(x4.shape[2], x4.shape[3])
     ensure_fits(conv_workspace_bytes(spec, x4.shape, dtype), f"conv2d on input {tuple(x.shape)}")
     out_size = x4.shape[0] * spec.out_channels * ho * wo
-    check_after = dtype.kind == "f" and out_size < x.size  # the smaller pass suffices (see _ensure_finite_result)
+    input_after = dtype.kind == "f" and out_size < x.size  # the output's check covers the input (see below)
     for name, arr in (("input", x), ("weight", w), ("bias", b)):
-        if arr is not None and not (check_after and name == "input"):
+        if arr is not None and not (input_after and name == "input"):
             ensure_finite(name, arr)
     if dtype.kind == "i":
         _ensure_int64_safe(x, w, b, spec.in_per_group * spec.kernel_pair[0] * spec.kernel_pair[1])
@@ -228,25 +228,26 @@ def conv2d(
     w = w.astype(dtype, copy=False)
     b = None if b is None else b.astype(dtype, copy=False)
     out = np.empty((x4.shape[0], spec.out_channels, ho, wo), dtype)
-    if dtype.kind == "f" and spec.kernel_pair == (1, 1) and spec.stride_pair == (1, 1) and _unpadded(spec):
-        _conv1x1(x4, w, out, spec.groups)
-    elif dtype.kind == "f" and spec.stride_pair == (1, 1):
-        _conv_shifted(x4, w, out, spec)
-    else:
-        _conv_im2col(x4, w, out, spec)
-    if b is not None:
-        out += b[:, None, None]
-    if check_after:
+    with np.errstate(over="ignore", invalid="ignore"):  # a non-finite result is reported below instead
+        if dtype.kind == "f" and spec.kernel_pair == (1, 1) and spec.stride_pair == (1, 1) and _unpadded(spec):
+            _conv1x1(x4, w, out, spec.groups)
+        elif dtype.kind == "f" and spec.stride_pair == (1, 1):
+            _conv_shifted(x4, w, out, spec)
+        else:
+            _conv_im2col(x4, w, out, spec)
+        if b is not None:
+            out += b[:, None, None]
+    if dtype.kind == "f":
         _ensure_finite_result(out, x)
     return out if batched else out[0]
 
 
 def _ensure_finite_result(out: np.ndarray, x: np.ndarray) -> None:
-    """Refuse a non-finite input after the fact, by checking the (smaller) output instead.
+    """Refuse a non-finite result: explained by a non-finite input, or else reported as an overflow.
 
     With finite weights, an input entry that is NaN or infinite makes every output that reads it NaN or
-    infinite (0 * inf is NaN), so a finite output proves the input it read was finite. A non-finite
-    output is explained from the input (or reported as an overflow).
+    infinite (0 * inf is NaN), so a finite output also proves that the input it read was finite; when the
+    output is the smaller array, this check replaces the one of the input.
     """
     if out.size == 0 or (np.isfinite(out.min()) and np.isfinite(out.max())):
         return
