@@ -334,3 +334,29 @@ def test_a_float_overflow_is_reported_not_returned() -> None:
     x = np.full((1, 4, 2, 2), 1e30, np.float32)
     with pytest.raises(VerifierError, match="conv2d overflowed float32: the result has non-finite entries"):
         conv2d(x, np.full((1, 4, 1, 1), 1e30, np.float32))
+
+
+@pytest.mark.parametrize(
+    ("dtype", "k", "stride", "groups"),
+    [(np.float32, 1, 1, 1), (np.float64, 3, 1, 2), (np.float32, 3, 2, 1), (np.int32, 3, 1, 1), (object, 2, 1, 2)],
+)
+def test_the_memory_estimate_bounds_what_conv2d_allocates(dtype: Any, k: int, stride: int, groups: int) -> None:
+    """The estimate the memory guard refuses on is an upper bound of tracemalloc's measured peak."""
+    import tracemalloc
+
+    from verifier.numeric.functional import conv_spec, conv_workspace_bytes
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(-3, 4, (2, 4, 9, 8) if dtype is object else (2, 4, 90, 80)).astype(dtype)
+    w = rng.integers(-3, 4, (6, 4 // groups, k, k)).astype(dtype)
+    spec = conv_spec(x.shape, w.shape, None, stride, 1, 1, groups)
+    computing = np.dtype(object) if x.dtype == object else np.dtype(np.int64) if x.dtype.kind == "i" else x.dtype
+    estimate = conv_workspace_bytes(spec, x.shape, computing)
+    tracemalloc.start()
+    try:
+        conv2d(x, w, stride=stride, padding=1, groups=groups)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert 0 < peak <= estimate, (peak, estimate)
+    assert estimate < 4 * peak + 512 * 1024, "the bound should stay near the truth"

@@ -38,6 +38,8 @@ FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _ALLOWED = "float32, float64, an integer dtype, or object arrays of exact numbers (int, Fraction)"
 #: Bytes an object-array entry costs: the pointer plus a small Python number.
 _OBJECT_BYTES = 64
+#: Bookkeeping beyond the arrays (views, thread tasks, small temporaries), a generous constant.
+_OVERHEAD_BYTES = 256 * 1024
 
 
 # -- input checks ----------------------------------------------------------------------------------------
@@ -217,7 +219,9 @@ def conv2d(
     batched = x.ndim == 4
     x4 = x if batched else x[None]
     ho, wo = spec.output_size(x4.shape[2], x4.shape[3])
-    ensure_fits(conv_workspace_bytes(spec, x4.shape, dtype), f"conv2d on input {tuple(x.shape)}")
+    ensure_fits(
+        conv_workspace_bytes(spec, x4.shape, dtype), f"conv2d on input {tuple(x.shape)}"
+    )  # before any allocation
     out_size = x4.shape[0] * spec.out_channels * ho * wo
     input_after = dtype.kind == "f" and out_size < x.size  # the output's check covers the input (see below)
     largest = {"input": np.inf, "bias": 0.0}
@@ -263,21 +267,22 @@ def _ensure_finite_result(out: np.ndarray, x: np.ndarray) -> None:
 
 
 def conv_workspace_bytes(spec: Conv2d, input_shape: tuple[int, ...], dtype: np.dtype[Any]) -> int:
-    """Bytes ``conv2d`` allocates for one call: the output plus the scratch of the scheme it picks."""
-    n, _, h, w = input_shape
+    """An upper bound on the bytes ``conv2d`` allocates in one call: output, scratch, and a cast input.
+
+    The scratch is the largest of the three schemes': the padded maps plus two accumulators (shifted
+    products), or the padded image, its gathered windows (twice) and their product (im2col, per item).
+    """
+    n, c, h, w = input_shape
     ho, wo = spec.output_size(h, w)
     item = _OBJECT_BYTES if dtype.kind == "O" else dtype.itemsize
     (pt, pb), (pl, pr) = spec.padding_amounts
-    kh, kw = spec.kernel_pair
+    (kh, kw), (_, dw) = spec.kernel_pair, spec.dilation_pair
     cg, og = spec.in_per_group, spec.out_per_group
-    if dtype.kind == "O":
-        item_in = item  # the cast of the input to objects
-        cast = n * spec.in_channels * h * w * item_in
-    else:
-        cast = 0
-    padded = cg * (h + pt + pb) * (w + pl + pr + kw)
-    scratch = max(padded + 2 * og * ho * (w + pl + pr), cg * kh * kw * ho * wo + padded)
-    return (n * spec.out_channels * ho * wo + scratch) * item + cast
+    hp, wp = h + pt + pb, w + pl + pr
+    shifted = cg * (hp * wp + dw * (kw - 1)) + 2 * og * ho * wp
+    im2col = c * hp * wp + 2 * cg * kh * kw * ho * wo + og * ho * wo  # non-BLAS products may copy the windows
+    cast = n * c * h * w  # when the input is not already in the computing dtype (or not contiguous)
+    return (n * spec.out_channels * ho * wo + max(shifted, im2col) + cast) * item + _OVERHEAD_BYTES
 
 
 def _unpadded(spec: Conv2d) -> bool:
