@@ -317,7 +317,7 @@ class FoldedBottleneck:
         out = self.block.output_shape(tuple(input_shape))
         item = self.dtype.itemsize if self.dtype.kind == "f" else 64
         s1, _ = _strides(self.block)
-        h1, w1 = -(-h // s1), -(-w // s1)
+        h1, w1 = dict(self.block.convs())["conv1"].output_size(h, w)
         m = self.block.width
         scratch = (3 * m + 1) * (h1 + 2) * w1 + (m + 1) * h1 * w1 + m * h1 * w1 + self.block.out_channels * h1 * w1
         if s1 != 1:

@@ -11,7 +11,6 @@ Values are combined with Python arithmetic, so ``int`` and ``Fraction`` entries 
 
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import Any
 
 __all__ = ["batch_norm", "bottleneck", "conv2d", "relu"]
@@ -103,7 +102,7 @@ def batch_norm(
     running_var: Any,
     weight: Any = None,
     bias: Any = None,
-    eps: Any = Fraction(1, 100000),
+    eps: Any = 1e-5,
     sqrt: Any = None,
 ) -> Nested:
     """(x - mean) / sqrt(var + eps) * gamma + beta on (N, C, H, W) nested lists.
