@@ -1,13 +1,14 @@
 """Speed and memory of the full-size bottleneck, as ratios to a bare NumPy matrix product measured in the same run.
 
-Run:  python benchmarks/bench_bottleneck.py [--repeats R] [--batches 1 8]
+Run:  python benchmarks/bench_bottleneck.py [--repeats R] [--batches 1 8] [--threads T]
 
 For each batch size it prints: the block's median forward time, GFLOP/s (FLOPs = 2 x MACs), and the ratio
 of a bare ``np.matmul`` doing the same multiply-adds (the practical limit here) to the engine's time, for
 the 1x1 convs alone and for the whole block (convs, folded batch norms, ReLUs, residual add); the peak
 memory a forward pass allocates beyond its input and weights, as a multiple of the input; and the time of
 the exact symbolic cross-check of one interior output pixel (all 256 maps). Timings of the engine and of
-the bare products are interleaved, so both see the same machine load.
+the bare products are interleaved, so both see the same machine load. ``--threads T`` gives both sides T
+threads (BLAS threads for the bare product, bands for the engine); the default is every CPU.
 
 OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE can make OpenBLAS pick a slow kernel; when either is set the script
 restarts itself with both removed from its environment (only for this process).
@@ -32,7 +33,7 @@ import tracemalloc  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 
 import numpy as np  # noqa: E402
-from threadpoolctl import threadpool_info  # noqa: E402
+from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 
 from verifier import Bottleneck  # noqa: E402
 from verifier.crosscheck import exact_pixel  # noqa: E402
@@ -132,7 +133,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=30, help="timed runs of each contender (default 30)")
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 8], help="batch sizes (default 1 8)")
+    parser.add_argument("--threads", type=int, default=None, help="threads for both sides (default: every CPU)")
     args = parser.parse_args()
+    if args.threads is not None:
+        os.environ["VERIFIER_THREADS"] = str(args.threads)
+        with threadpool_limits(limits=args.threads, user_api="blas"):
+            _report(args)
+    else:
+        _report(args)
+
+
+def _report(args: argparse.Namespace) -> None:
     if os.environ.get("BENCH_REMOVED_VARS"):
         print(f"restarted without {os.environ['BENCH_REMOVED_VARS']} (they can select a slow BLAS kernel)")
     for info in threadpool_info():

@@ -3,7 +3,7 @@
 Splitting a layer's pixels into one band per CPU and running the bands on threads keeps every core busy
 for the matrix products *and* the elementwise passes (NumPy releases the GIL for both), and no BLAS call
 ever waits for a sibling BLAS thread on a busy core. Without threadpoolctl (which can hold BLAS to one
-thread) everything runs in one band.
+thread) everything runs in one band. The environment variable ``VERIFIER_THREADS`` sets the number of bands.
 
 >>> bands(10, workers=3)
 [(0, 3), (3, 7), (7, 10)]
@@ -38,9 +38,12 @@ def _blas_controller() -> Any:
 
 
 def workers() -> int:
-    """Bands to use: one per CPU (at most 8), or 1 when BLAS threads cannot be limited."""
+    """Bands to use: ``VERIFIER_THREADS`` if set, else one per CPU (at most 8); 1 when BLAS can't be limited."""
     if _blas_controller() is None:
         return 1
+    chosen = os.environ.get("VERIFIER_THREADS", "")
+    if chosen.isdigit() and int(chosen) >= 1:
+        return int(chosen)
     return max(1, min(os.cpu_count() or 1, 8))
 
 
