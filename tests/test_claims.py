@@ -14,10 +14,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from verifier import _claim_facts as claim_facts
 from verifier import claims as claims_module
-from verifier.claims import CLAIMS, UNDECIDED, VERDICTS, Claim, get_claim, judge_all, thread_text
+from verifier.claims import CLAIMS, UNDECIDED, VERDICTS, Claim, Reading, Statement, get_claim, judge_all, thread_text
 from verifier.errors import VerifierError
 from verifier.spec import Bottleneck, Conv2d
 
@@ -151,7 +153,7 @@ def test_a_failing_theorem_leaves_exactly_its_claims_undecided(monkeypatch: pyte
         id = "all-inputs"
 
         def check(self) -> object:
-            return type(real("all-inputs").check())(
+            return theorems.Verdict(
                 holds=False, evidence="output map 3 misses input map 7", figures={}, proof=(), seconds=0.0
             )
 
@@ -184,14 +186,14 @@ def test_a_theorem_figure_that_disagrees_with_the_claims_derivation_leaves_it_un
 ) -> None:
     from verifier import theorems
 
+    honest = theorems.get_theorem("maps-equal-filters").check()
     real = theorems.get_theorem
-    honest = real("maps-equal-filters").check()
     skewed = dict(honest.figures)
     skewed["256->64"] = {**skewed.get("256->64", {}), "output_maps": 65}
 
     class Skewed:
         def check(self) -> object:
-            return type(honest)(holds=True, evidence=honest.evidence, figures=skewed, proof=(), seconds=0.0)
+            return theorems.Verdict(holds=True, evidence=honest.evidence, figures=skewed, proof=(), seconds=0.0)
 
     monkeypatch.setattr(theorems, "get_theorem", lambda tid: Skewed() if tid == "maps-equal-filters" else real(tid))
     c = get_claim("n2-maps")
@@ -200,12 +202,17 @@ def test_a_theorem_figure_that_disagrees_with_the_claims_derivation_leaves_it_un
 
 
 def test_a_derivation_that_breaks_leaves_the_claims_undecided(monkeypatch: pytest.MonkeyPatch) -> None:
-    from verifier import symbolic
+    from verifier import symbolic, theorems
+
+    class Holds:
+        def check(self) -> object:
+            return theorems.Verdict(holds=True, evidence="holds", figures={}, proof=(), seconds=0.0)
 
     def broken(*args: object, **kwargs: object) -> object:
         raise ArithmeticError("derivation interrupted")
 
     claim_facts.derive.cache_clear()
+    monkeypatch.setattr(theorems, "get_theorem", lambda tid: Holds())  # only the claim's own derivation breaks
     monkeypatch.setattr(symbolic, "output_maps", broken)
     try:
         c = get_claim("256-weights-per-output")
@@ -495,3 +502,26 @@ def test_1x1xcx64_parameters_true_the_layer_has_1_1_256_64_entries(
     entries = sum(1 for _ in itertools.product(*(range(n) for n in conv.weight_shape)))
     biases = conv.out_channels if conv.bias else 0
     assert judged["1x1xCx64-parameters"].verdict == verdict_of(entries + biases == 1 * 1 * 256 * 64)
+
+
+# -- the judging rule --------------------------------------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.booleans(), min_size=1, max_size=5))
+def test_verdict_is_true_iff_every_reading_holds_false_iff_none(held: list[bool]) -> None:
+    readings = tuple(Reading(f"reading {k}", h, f"computed {h}") for k, h in enumerate(held))
+    statement = Statement("probe", "someone", "a probe", ("parameter-count",), lambda fig: (readings, {}))
+    claim = statement.judge()
+    expected = "true" if all(held) else "false" if not any(held) else "partly true"
+    assert claim.verdict == expected
+    assert claim.readings == readings
+    for r in readings:
+        assert r.because[1:] in claim.evidence  # a lone reading's reason starts the sentence, capitalised
+
+
+def test_a_judge_with_no_readings_leaves_the_claim_undecided() -> None:
+    statement = Statement("probe", "someone", "a probe", ("parameter-count",), lambda fig: ((), {}))
+    claim = statement.judge()
+    assert claim.verdict == UNDECIDED
+    assert "a claim needs at least one reading to be judged, got none" in claim.evidence

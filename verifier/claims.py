@@ -156,37 +156,33 @@ class Statement:
         start = time.perf_counter()
         problems, figures_by_theorem = _check_theorems(self.theorem_ids)
         if problems:
-            return Claim(
-                self.id,
-                self.speaker,
-                self.quote,
-                UNDECIDED,
-                "Undecided: " + "; ".join(problems),
-                self.theorem_ids,
-                seconds=time.perf_counter() - start,
-            )
+            return self._undecided("; ".join(problems), start)
         try:
             readings, figures = self.judge_readings(figures_by_theorem)
+            verdict, evidence = _combine(readings), _evidence(readings)
         except Exception as exc:  # a computation that breaks (or disagrees with a theorem) leaves it undecided
-            return Claim(
-                self.id,
-                self.speaker,
-                self.quote,
-                UNDECIDED,
-                f"Undecided: the computation failed ({type(exc).__name__}: {exc})",
-                self.theorem_ids,
-                seconds=time.perf_counter() - start,
-            )
+            return self._undecided(f"the computation failed ({type(exc).__name__}: {exc})", start)
         return Claim(
             self.id,
             self.speaker,
             self.quote,
-            _combine(readings),
-            _evidence(readings),
+            verdict,
+            evidence,
             self.theorem_ids,
             readings,
             figures,
             time.perf_counter() - start,
+        )
+
+    def _undecided(self, why: str, start: float) -> Claim:
+        return Claim(
+            self.id,
+            self.speaker,
+            self.quote,
+            UNDECIDED,
+            f"Undecided: {why}",
+            self.theorem_ids,
+            seconds=time.perf_counter() - start,
         )
 
 
