@@ -19,6 +19,7 @@ from verifier.claims import CLAIMS, VERDICTS
 from verifier.cli import main
 from verifier.progress import Progress
 from verifier.report import Report
+from verifier.spec import Bottleneck
 
 RUN_KEYS = {"input_shape", "output_shape", "dtype", "seconds", "macs", "gmacs_per_s", "peak_bytes", "crosscheck"}
 
@@ -41,16 +42,19 @@ def break_theorem(monkeypatch: pytest.MonkeyPatch, broken_id: str) -> None:
     monkeypatch.setattr(theorems.Theorem, "check", failing)
 
 
-def fake_run(ok: bool = True) -> Any:
+def fake_run(ok: bool = True, macs_off: int = 0) -> Any:
     """A stand-in for `verifier run` with the contract's keys, so the main job's tests stay fast."""
+
+    shape = (1, 256, 56, 56)
+    block = Bottleneck()
 
     def execute(args: argparse.Namespace, progress: Progress) -> Report:
         data = {
-            "input_shape": [1, 256, 56, 56],
-            "output_shape": [1, 256, 56, 56],
+            "input_shape": list(shape),
+            "output_shape": list(block.output_shape(shape)),
             "dtype": "float32",
             "seconds": 0.0123,
-            "macs": 218_103_808,
+            "macs": block.macs(shape) + macs_off,
             "gmacs_per_s": 17.7,
             "peak_bytes": 9_633_792,
             "crosscheck": {"points": 9, "max_abs_error": 0.0, "exact": ok},
@@ -116,6 +120,7 @@ def test_main_job_json_combines_prove_claims_and_run(
     assert all(t["holds"] for t in payload["theorems"])
     assert [c["id"] for c in payload["claims"]] == [s.id for s in CLAIMS]
     assert set(payload["run"]) == RUN_KEYS
+    assert payload["run_checks"] and all(payload["run_checks"].values())
 
 
 def test_main_job_text_report_answers_then_tabulates(
@@ -149,6 +154,15 @@ def test_main_job_exit_1_when_the_run_does_not_check(
     status, out, _ = run_cli(capsys, "--json")
     assert status == 1
     assert json.loads(out)["all_hold"] is False
+
+
+def test_main_job_exit_1_when_the_runs_macs_differ_from_the_closed_form(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(run_command, "execute", fake_run(macs_off=1))
+    status, out, _ = run_cli(capsys)
+    assert status == 1
+    assert "The run DISAGREES with the specs: MACs equal the closed form." in " ".join(out.split())
 
 
 def test_main_job_reports_a_part_that_cannot_run_instead_of_crashing(

@@ -72,15 +72,18 @@ def execute(args: argparse.Namespace, progress: Progress) -> Report:
     for name in names:
         progress.step(f"verifier {name}")
         parts[name] = _run_part(name, progress)
-    ok = all(part.ok for part in parts.values())
     prove, claims = parts["prove"], parts["claims"]
     run = parts.get("run")
+    run_checks = _run_checks(run.data) if run is not None and run.report is not None else {}
+    ok = all(part.ok for part in parts.values()) and all(run_checks.values())
     data: dict[str, Any] = {
         "all_hold": ok,
         "theorems": prove.data.get("theorems", []),
         "claims": claims.data.get("claims", []),
         "run": run.data if run is not None else None,
     }
+    if run_checks:
+        data["run_checks"] = run_checks
     errors = {name: part.error for name, part in parts.items() if part.error}
     if errors:
         data["errors"] = errors
@@ -94,6 +97,13 @@ def execute(args: argparse.Namespace, progress: Progress) -> Report:
     if run is not None:
         report.add(_run_table(run))
         report.add(_crosscheck_note(run))
+        failed = [name for name, held in run_checks.items() if not held]
+        if run_checks:
+            report.add(
+                "The run agrees with the specs: " + ", ".join(run_checks) + "."
+                if not failed
+                else "The run DISAGREES with the specs: " + ", ".join(failed) + "."
+            )
     else:
         report.add("Full-size run skipped (--skip-run).")
     for name, message in errors.items():
@@ -188,6 +198,22 @@ def _run_table(part: _Part) -> Table | str:
     for key, value in (run.get("crosscheck") or {}).items():
         rows.append([f"crosscheck.{key}", _cell(value)])
     return Table(["run figure", "value"], rows)
+
+
+def _run_checks(run: dict[str, Any]) -> dict[str, bool]:
+    """The run's figures against the specs' closed forms and the exact cross-check, each a named check."""
+    block = Bottleneck()
+    checks: dict[str, bool] = {}
+    shape = tuple(run.get("input_shape") or ())
+    try:
+        expected_out = block.output_shape(shape)
+        expected_macs = block.macs(shape)
+    except VerifierError:
+        return {"input shape is the block's": False}
+    checks["output shape by the shape rule"] = tuple(run.get("output_shape") or ()) == expected_out
+    checks["MACs equal the closed form"] = run.get("macs") == expected_macs
+    checks["cross-check exact on integer data"] = (run.get("crosscheck") or {}).get("exact") is True
+    return checks
 
 
 def _crosscheck_note(part: _Part) -> str:
