@@ -919,7 +919,7 @@ CLAIMS: tuple[Statement, ...] = (
         "1x1xC-filter",
         _C1,
         'a 1x1 convolutional filter is "1x1" just in the spatial dimension, but it is a 1x1xC convolution, where C '
-        "is the number of input feature maps or channels (256 for the first layer",
+        "is the number of input feature maps or channels (256 for the first layer in the OPs example example)",
         ("parameter-count", "all-inputs"),
         _1x1xc_filter,
     ),
