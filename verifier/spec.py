@@ -305,42 +305,35 @@ class BatchNorm2d:
         return 0
 
 
+class _Elementwise:
+    """An elementwise layer: no parameters, no multiply-adds, the output shaped like the input."""
+
+    @property
+    def param_count(self) -> int:
+        return 0
+
+    def output_shape(self, input_shape: Shape) -> Shape:
+        return check.shape("input_shape", input_shape, (3, 4))
+
+    def macs(self, input_shape: Shape) -> int:
+        self.output_shape(input_shape)
+        return 0
+
+
 @dataclass(frozen=True)
-class ReLU:
+class ReLU(_Elementwise):
     """max(0, x), elementwise: no parameters and no multiply-adds."""
 
     def __repr__(self) -> str:
         return "ReLU()"
 
-    @property
-    def param_count(self) -> int:
-        return 0
-
-    def output_shape(self, input_shape: Shape) -> Shape:
-        return check.shape("input_shape", input_shape, (3, 4))
-
-    def macs(self, input_shape: Shape) -> int:
-        self.output_shape(input_shape)
-        return 0
-
 
 @dataclass(frozen=True)
-class Add:
+class Add(_Elementwise):
     """The residual addition: the block's output plus its shortcut, elementwise."""
 
     def __repr__(self) -> str:
         return "Add()"
-
-    @property
-    def param_count(self) -> int:
-        return 0
-
-    def output_shape(self, input_shape: Shape) -> Shape:
-        return check.shape("input_shape", input_shape, (3, 4))
-
-    def macs(self, input_shape: Shape) -> int:
-        self.output_shape(input_shape)
-        return 0
 
 
 @dataclass(frozen=True)
