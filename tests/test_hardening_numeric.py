@@ -451,3 +451,125 @@ def test_available_memory_is_read_from_the_system() -> None:
     measured = available_bytes()
     assert measured is not None and measured % 1024 == 0
     assert abs(measured - reported) <= reported // 10  # memory moves between the two reads, not by 10%
+
+
+# -- the edges each branch of the engine turns on --------------------------------------------------------
+@pytest.mark.parametrize(
+    ("product", "bias", "refused"), [(2**63 - 1, None, False), (2**63 - 2, 1, False), (2**63 - 2, 2, True)]
+)
+def test_integer_work_is_refused_exactly_when_a_sum_could_reach_two_to_the_63(
+    product: int, bias: int | None, refused: bool
+) -> None:
+    x = np.array([[[[product]]]], dtype=np.int64)
+    w = np.ones((1, 1, 1, 1), dtype=np.int64)
+    b = None if bias is None else np.array([bias], dtype=np.int64)
+    if not refused:
+        assert conv2d(x, w, b)[0, 0, 0, 0] == product + (bias or 0)
+        return
+    message = (
+        f"integer conv2d could overflow int64 (sums up to {2**63:.3e} possible); pass object arrays of "
+        "Python ints for unbounded exact arithmetic"
+    )
+    with pytest.raises(VerifierError, match="^" + re.escape(message) + "$"):
+        conv2d(x, w, b)
+
+
+def test_a_padded_one_by_one_float_conv_equals_the_loops() -> None:
+    rng = np.random.default_rng(11)
+    for dtype in (np.float32, np.float64):
+        x = rng.standard_normal((2, 3, 4, 5)).astype(dtype)
+        w = rng.standard_normal((4, 3, 1, 1)).astype(dtype)
+        b = rng.standard_normal(4).astype(dtype)
+        for padding in (1, (0, 2), "same"):
+            got = conv2d(x, w, b, padding=padding)
+            expected = np.array(reference.conv2d(x.astype(np.float64), w.astype(np.float64), b, 1, padding))
+            np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5, err_msg=f"padding={padding}")
+
+
+@pytest.mark.parametrize("shape", [(), (5,), (2, 3), (1, 2, 3), (3, 2, 5), (2, 3, 4, 5)], ids=lambda s: f"{len(s)}-D")
+@pytest.mark.parametrize("layout", ["contiguous", "strided", "transposed"])
+def test_relu_of_every_rank_and_layout_is_max_with_zero(shape: tuple[int, ...], layout: str) -> None:
+    rng = np.random.default_rng(len(shape))
+    base = rng.standard_normal(tuple(2 * n for n in shape) if layout == "strided" else shape)
+    x = base[tuple(slice(None, None, 2) for _ in shape)] if layout == "strided" else base
+    x = x.T if layout == "transposed" else x
+    expected = np.where(x > 0, x, 0.0)
+    before = x.copy()
+    out = relu(x)
+    np.testing.assert_array_equal(out, expected)
+    np.testing.assert_array_equal(x, before)  # not in place unless asked
+    assert out.shape == x.shape and out is not x
+    y = x.copy()
+    assert relu(y, inplace=True) is y
+    np.testing.assert_array_equal(y, expected)
+
+
+def test_exact_batch_norm_without_affine_parameters_and_with_float_statistics() -> None:
+    x = np.array([[[[3, -1]], [[5, 9]]]])
+    out = batch_norm(x, running_mean=[1.0, 1.0], running_var=[3.75, 15.75], eps=0.25)  # var + eps = 4 and 16
+    assert out.dtype == object
+    assert out.tolist() == [[[[Fraction(1), Fraction(-1)]], [[Fraction(1), Fraction(2)]]]]
+    floats = batch_norm(x.astype(np.float64), [1.0, 1.0], [3.75, 15.75], eps=0.25)
+    assert floats.tolist() == [[[[1.0, -1.0]], [[1.0, 2.0]]]]
+
+
+def test_batch_norm_uses_torchs_default_eps() -> None:
+    x = np.array([[[[2.0]]]])
+    expected = (2.0 - 0.5) / np.sqrt(1.0 + 1e-5)
+    assert batch_norm(x, [0.5], [1.0])[0, 0, 0, 0] == expected
+    w, b = fold_batch_norm(np.ones((1, 1, 1, 1)), None, [0.5], [1.0])
+    assert w.ravel()[0] == 1.0 / np.sqrt(1.0 + 1e-5) and b[0] == -0.5 / np.sqrt(1.0 + 1e-5)
+
+
+def test_the_first_negative_variance_is_the_one_named() -> None:
+    with pytest.raises(VerifierError, match=re.escape("running_var must be >= 0, got running_var[2] =")):
+        batch_norm(np.ones((1, 3, 1, 1)), [0.0] * 3, [0.5, 0.0, -1.0])
+
+
+def test_a_zero_denominator_is_found_whichever_channel_has_it() -> None:
+    message = "running_var + eps is 0 for some channel: the normalisation would divide by zero"
+    with pytest.raises(VerifierError, match="^" + re.escape(message) + "$"):
+        batch_norm(np.ones((1, 2, 1, 1)), [0.0, 0.0], [4.0, 0.0], eps=0)
+    with pytest.raises(VerifierError, match="^" + re.escape("running_var[1] + eps is 0: the normalisation")):
+        batch_norm(np.ones((1, 2, 1, 1), int), [0, 0], [4, 0], eps=0)
+
+
+def test_exact_batch_norm_explains_how_to_choose_the_variance() -> None:
+    message = (
+        "running_var[0] + eps = 2 has no rational square root, so exact batch_norm is impossible; choose "
+        "running_var + eps to be the square of a rational (e.g. running_var = 4 - eps)"
+    )
+    with pytest.raises(VerifierError, match="^" + re.escape(message) + "$"):
+        batch_norm(np.ones((1, 1, 1, 1), int), [0], [2], eps=0)
+
+
+@pytest.mark.parametrize(
+    ("call", "name"),
+    [
+        (lambda bad: batch_norm(bad, [0.0], [1.0]), "input"),
+        (lambda bad: batch_norm(np.ones((1, 1, 1, 1)), bad.ravel(), [1.0]), "running_mean"),
+        (lambda bad: fold_batch_norm(bad, None, [0.0], [1.0]), "conv_weight"),
+        (lambda bad: fold_batch_norm(np.ones((1, 1, 1, 1)), bad.ravel(), [0.0], [1.0]), "conv_bias"),
+    ],
+)
+def test_batch_norm_arguments_of_unsupported_dtypes_are_named(call: Any, name: str) -> None:
+    bad = np.ones((1, 1, 1, 1), dtype=np.complex128)
+    with pytest.raises(VerifierTypeError, match="^" + re.escape(f"{name} has dtype complex128; allowed")):
+        call(bad)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, object])
+@pytest.mark.parametrize("with_bias", [False, True])
+def test_folding_keeps_float_widths_and_makes_exact_weights_fractions(dtype: Any, with_bias: bool) -> None:
+    w = np.array([[[[2]]], [[[-4]]]]).astype(dtype)
+    conv_bias = np.array([1, 3]).astype(dtype) if with_bias else None
+    folded_w, folded_b = fold_batch_norm(w, conv_bias, [1, 1], [3, 15], weight=[2, 1], bias=[0, 1], eps=1)
+    # scale = gamma / sqrt(var + eps) = (1, 1/4); shift = beta + (b - mean) * scale
+    expected_w = [2, -1]
+    expected_b = [0 + ((1 if with_bias else 0) - 1) * 1, 1 + ((3 if with_bias else 0) - 1) / 4]
+    exact = np.dtype(dtype).kind != "f"
+    assert folded_w.dtype == (np.dtype(object) if exact else np.dtype(dtype))
+    assert folded_b.dtype == folded_w.dtype
+    assert folded_w.ravel().tolist() == expected_w and folded_b.tolist() == expected_b
+    if exact:
+        assert all(isinstance(v, Fraction) for v in (*folded_w.ravel(), *folded_b))
