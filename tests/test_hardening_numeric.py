@@ -486,7 +486,7 @@ def test_a_padded_one_by_one_float_conv_equals_the_loops() -> None:
             np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5, err_msg=f"padding={padding}")
 
 
-@pytest.mark.parametrize("shape", [(), (5,), (2, 3), (1, 2, 3), (3, 2, 5), (2, 3, 4, 5)], ids=lambda s: f"{len(s)}-D")
+@pytest.mark.parametrize("shape", [(5,), (2, 3), (1, 2, 3), (3, 2, 5), (2, 3, 4, 5)], ids=lambda s: f"{len(s)}-D")
 @pytest.mark.parametrize("layout", ["contiguous", "strided", "transposed"])
 def test_relu_of_every_rank_and_layout_is_max_with_zero(shape: tuple[int, ...], layout: str) -> None:
     rng = np.random.default_rng(len(shape))
