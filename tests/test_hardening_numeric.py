@@ -573,3 +573,44 @@ def test_folding_keeps_float_widths_and_makes_exact_weights_fractions(dtype: Any
     assert folded_w.ravel().tolist() == expected_w and folded_b.tolist() == expected_b
     if exact:
         assert all(isinstance(v, Fraction) for v in (*folded_w.ravel(), *folded_b))
+
+
+def _measured_peak(call: Any) -> int:
+    """Bytes allocated at the peak of ``call()`` beyond what existed before (NumPy reports to tracemalloc)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        call()
+        return tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize(
+    ("x_shape", "w_shape", "kwargs"),
+    [
+        ((2, 16, 24, 24), (16, 16, 3, 3), {"padding": 1}),
+        ((1, 16, 24, 20), (32, 16, 3, 3), {"padding": "same", "dilation": 2}),
+        ((2, 16, 24, 24), (16, 8, 3, 3), {"padding": (1, 0), "groups": 2}),
+        ((1, 16, 24, 24), (16, 16, 1, 1), {"padding": 1}),
+        ((2, 64, 24, 24), (16, 64, 1, 1), {}),
+    ],
+)
+def test_the_memory_estimate_covers_what_a_stride_one_float_conv_allocates(
+    x_shape: tuple[int, ...], w_shape: tuple[int, ...], kwargs: dict[str, Any]
+) -> None:
+    from verifier.numeric.functional import common_dtype, conv_spec, conv_workspace_bytes
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(x_shape).astype(np.float32)
+    w = rng.standard_normal(w_shape).astype(np.float32)
+    estimate = conv_workspace_bytes(
+        conv_spec(x.shape, w.shape, None, **kwargs), x.shape, common_dtype(input=x, weight=w)
+    )
+    peak = _measured_peak(lambda: conv2d(x, w, **kwargs))
+    output = np.prod(conv_spec(x.shape, w.shape, None, **kwargs).output_shape(x.shape)) * 4
+    assert peak <= estimate, (peak, estimate)
+    assert output <= peak  # the measurement sees at least the result
+    assert estimate <= 16 * peak  # an upper bound of what runs, not a multiple of it
