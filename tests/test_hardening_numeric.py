@@ -614,3 +614,70 @@ def test_the_memory_estimate_covers_what_a_stride_one_float_conv_allocates(
     assert peak <= estimate, (peak, estimate)
     assert output <= peak  # the measurement sees at least the result
     assert estimate <= 16 * peak  # an upper bound of what runs, not a multiple of it
+
+
+@pytest.mark.parametrize(
+    ("kernel", "value", "refused"), [((2, 1), 2**62, True), ((1, 2), 2**62, True), ((2, 1), 2**62 - 1, False)]
+)
+def test_the_int64_bound_counts_every_tap_of_a_rectangular_kernel(
+    kernel: tuple[int, int], value: int, refused: bool
+) -> None:
+    x = np.full((1, 1, 2, 2), value, dtype=np.int64)
+    w = np.ones((1, 1, *kernel), dtype=np.int64)
+    if refused:
+        with pytest.raises(VerifierError, match="could overflow int64"):
+            conv2d(x, w)
+    else:
+        assert (conv2d(x, w) == 2 * value).all()
+
+
+def test_exact_integers_beyond_the_float_range_are_convolved() -> None:
+    big = 10**400  # no float64 can hold it
+    x = np.array([[[[big, -big]]]], dtype=object)
+    w = np.array([[[[3, 2]]]], dtype=object)
+    assert conv2d(x, w).ravel().tolist() == [big]
+    assert relu(x).ravel().tolist() == [big, 0]
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_a_single_non_finite_entry_is_refused(bad: float) -> None:
+    with pytest.raises(VerifierError, match=re.escape("bias has")):
+        conv2d(np.ones((1, 1, 2, 2)), np.ones((1, 1, 1, 1)), np.array([bad]))
+    with pytest.raises(VerifierError, match=re.escape("weight has")):
+        conv2d(np.ones((1, 1, 2, 2)), np.full((1, 1, 1, 1), bad))
+
+
+def test_opposite_infinities_and_finite_overflow_are_told_apart() -> None:
+    x = np.ones((1, 1, 2, 2), np.float32)
+    x[0, 0, 0, 0], x[0, 0, 1, 1] = np.inf, -np.inf
+    message = (
+        "input has 0 NaN and 2 infinite entries (first at index [0, 0, 0, 0]); the engine refuses non-finite "
+        "data so that no check is ever passed on it"
+    )
+    with pytest.raises(VerifierError, match="^" + re.escape(message) + "$"):
+        conv2d(x, np.ones((1, 1, 1, 1), np.float32))
+    # Entries near float32's largest are finite even though their float32 sum would overflow.
+    huge = np.full((1, 1, 2, 2), np.finfo(np.float32).max, np.float32)
+    assert conv2d(huge, np.full((1, 1, 1, 1), 0.5, np.float32)).max() == np.finfo(np.float32).max / 2
+
+
+def test_mixing_message_names_both_arguments_and_the_remedy() -> None:
+    message = (
+        "input is float64 but bias is int64: pass floats everywhere or exact numbers (integer or object arrays) "
+        "everywhere"
+    )
+    with pytest.raises(VerifierTypeError, match="^" + re.escape(message) + "$"):
+        conv2d(np.ones((1, 1, 2, 2)), np.ones((1, 1, 1, 1)), np.array([1]))
+
+
+def test_the_spec_a_call_runs_has_torchs_defaults_and_its_bias() -> None:
+    from verifier import Conv2d
+    from verifier.numeric.functional import conv_spec
+
+    assert conv_spec((1, 4, 8, 8), (2, 4, 3, 3), None) == Conv2d(4, 2, 3, bias=False)
+    assert conv_spec((4, 8, 8), (2, 2, 3, 1), (2,), 2, 1, 1, 2) == Conv2d(4, 2, (3, 1), 2, 1, 1, 2, bias=True)
+
+
+def test_a_refused_conv_names_the_input_it_was_given() -> None:
+    with pytest.raises(VerifierError, match=r"^conv2d on input \(1, 1, 2, 2\) needs about [\d.]+ TiB but only"):
+        conv2d(np.ones((1, 1, 2, 2)), np.ones((1, 1, 1, 1)), padding=10**6)
