@@ -601,9 +601,12 @@ def _measured_peak(call: Any) -> int:
         ((2, 16, 24, 24), (16, 8, 3, 3), {"padding": (1, 0), "groups": 2}),
         ((1, 16, 24, 24), (16, 16, 1, 1), {"padding": 1}),
         ((2, 64, 24, 24), (16, 64, 1, 1), {}),
+        ((2, 32, 28, 28), (32, 16, 3, 3), {"stride": 2, "groups": 2}),
+        ((2, 32, 28, 28), (32, 32, 3, 3), {"stride": 2, "padding": 1}),
+        ((1, 32, 20, 20), (32, 32, 1, 1), {"stride": (2, 1)}),
     ],
 )
-def test_the_memory_estimate_covers_what_a_stride_one_float_conv_allocates(
+def test_the_memory_estimate_covers_what_a_float_conv_allocates(
     x_shape: tuple[int, ...], w_shape: tuple[int, ...], kwargs: dict[str, Any]
 ) -> None:
     from verifier.numeric.functional import common_dtype, conv_spec, conv_workspace_bytes
