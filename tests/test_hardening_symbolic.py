@@ -341,3 +341,36 @@ def test_rank_modulo_a_prime_equals_sympys_rational_rank_on_small_matrices(
     matrix = rng.integers(-9, 10, (rows, k)) @ rng.integers(-9, 10, (k, cols)) if k else np.zeros((rows, cols), int)
     assert sym.rank_lower_bound(matrix) == sp.Matrix(matrix.tolist()).rank()
     assert sym.rank_lower_bound(matrix.tolist()) == sym.rank_lower_bound(matrix.astype(object))
+
+
+@settings(max_examples=30, deadline=None)
+@given(case=small_convs())
+def test_taps_list_exactly_the_enumerated_products_of_each_map(case: tuple[Conv2d, tuple[int, int]]) -> None:
+    conv, (h, w) = case
+    (top, _), (left, _) = conv.padding_amounts
+    (kh, kw), (sh, sw), (dh, dw) = conv.kernel_pair, conv.stride_pair, conv.dilation_pair
+    ho, wo = conv.output_size(h, w)
+    for o, r, c in itertools.product(range(conv.out_channels), range(ho), range(wo)):
+        group = o // conv.out_per_group
+        expected = [
+            (o, i, u, v, group * conv.in_per_group + i, r * sh - top + u * dh, c * sw - left + v * dw)
+            for i in range(conv.in_per_group)
+            for u in range(kh)
+            for v in range(kw)
+            if 0 <= r * sh - top + u * dh < h and 0 <= c * sw - left + v * dw < w
+        ]
+        got = [(t.o, t.i, t.u, t.v, t.channel, t.h, t.w) for t in sym.taps(conv, o, (r, c), (h, w))]
+        assert got == expected
+        assert all(type(v) is int for tap in got for v in tap)
+
+
+def test_symbols_mixed_with_exact_and_float_numbers_keep_every_coefficient() -> None:
+    from fractions import Fraction
+
+    conv = Conv2d(2, 1, 1, bias=False)
+    w0, w1 = sym.weight_tensor(conv)[0, 0, 0, 0], sym.weight_tensor(conv)[0, 1, 0, 0]
+    exact = sym.output_map(conv, 0, (0, 0), (1, 1), inputs=[[[Fraction(2, 3)]], [[Fraction(-5, 7)]]])
+    assert exact == sp.Rational(2, 3) * w0 - sp.Rational(5, 7) * w1
+    floats = sym.output_map(conv, 0, (0, 0), (1, 1), inputs=[[[0.5]], [[-2.25]]])
+    assert floats == sp.Float(0.5) * w0 + sp.Float(-2.25) * w1
+    assert floats.coeff(w0) == sp.Float(0.5) and floats.coeff(w1) == sp.Float(-2.25)
