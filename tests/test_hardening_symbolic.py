@@ -195,7 +195,8 @@ def test_supplied_entries_must_be_exact_numbers_or_expressions(bad: Any, which: 
     }
     target = values[which]
     target.flat[0] = bad
-    with pytest.raises(VerifierError, match=re.escape(which)):
+    message = f"{which} entries must be int, Fraction or SymPy numbers/expressions, got {bad!r} ({type(bad).__name__})"
+    with pytest.raises(VerifierError, match="^" + re.escape(message)):
         sym.output_map(CONV, 0, (0, 0), (1, 1), **values)
 
 
