@@ -89,7 +89,7 @@ def test_derive_full_and_latex_print_every_product(capsys):
         (["--in", "0"], "--in must be a positive int, got 0"),
         (["--out", "-3"], "--out must be a positive int, got -3"),
         (["--groups", "3"], "--groups must divide --in"),
-        (["--map", "64"], "--map must be an output map index 0..63"),
+        (["--map", "64"], "--map must be an output map index 0..63 of Conv2d(256, 64, kernel_size=(1, 1), stride"),
         (["--position", "1,1"], "--position (1, 1) is outside the 1x1 output"),
         (["--position", "a"], "--position must be row,col"),
         (["--input", "5"], "--input must be HxW"),

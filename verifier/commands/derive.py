@@ -107,16 +107,21 @@ def _position(text: str) -> tuple[int, int]:
 
 
 def _in_option_names(exc: VerifierError) -> VerifierError:
-    """The same message, with Conv2d's parameter names replaced by this command's options."""
+    """The same message, with Conv2d's parameter names replaced by this command's options.
+
+    A layer's repr quoted in the message (``Conv2d(256, 64, kernel_size=(1, 1), ...)``) is left as it is.
+    """
     message = str(exc)
     for name, option in _OPTIONS.items():
         if message.startswith(name):
             message = option + message[len(name) :]
             break
-    for name in ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups"):
-        message = re.sub(rf"(?<![\w-]){name}=", f"{_OPTIONS[name]} ", message)
-        message = re.sub(rf"(?<![\w-]){name}\b", _OPTIONS[name], message)
-    return VerifierError(message)
+    pieces = re.split(r"(Conv2d\((?:[^()]|\([^()]*\))*\))", message)
+    for k in range(0, len(pieces), 2):  # even pieces are outside any quoted repr
+        for name in ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups"):
+            pieces[k] = re.sub(rf"(?<![\w-]){name}=", f"{_OPTIONS[name]} ", pieces[k])
+            pieces[k] = re.sub(rf"(?<![\w-]){name}\b", _OPTIONS[name], pieces[k])
+    return VerifierError("".join(pieces))
 
 
 def _build(args: argparse.Namespace) -> tuple[Conv2d, int, tuple[int, int], tuple[int, int]]:
