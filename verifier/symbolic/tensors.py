@@ -64,6 +64,9 @@ def _grid(name: str, shape: tuple[int, ...]) -> np.ndarray:
     return grid
 
 
+_SHORT = 64  # arrays with more entries than this are abbreviated in their repr
+
+
 class SymbolArray(sp.ImmutableDenseNDimArray):  # type: ignore[misc]
     """A SymPy ``ImmutableDenseNDimArray`` whose integer indexing and ``tolist`` are fast at full width.
 
@@ -80,6 +83,18 @@ class SymbolArray(sp.ImmutableDenseNDimArray):  # type: ignore[misc]
                 flat = flat * n + i
             return self._array[flat]
         return super().__getitem__(index)
+
+    def __repr__(self) -> str:
+        """SymPy's nested form when short; for a full-width tensor, its shape and first and last entries.
+
+        >>> symbol_grid("w", (64, 256, 1, 1))
+        SymbolArray(shape=(64, 256, 1, 1), 16384 entries: w_{0,0,0,0}, w_{0,1,0,0}, w_{0,2,0,0}, ..., w_{63,255,0,0})
+        """
+        entries = self._array
+        if len(entries) <= _SHORT:
+            return str(super().__repr__())
+        head = ", ".join(str(e) for e in entries[:3])
+        return f"SymbolArray(shape={self.shape}, {len(entries)} entries: {head}, ..., {entries[-1]})"
 
     def tolist(self) -> list[Any]:
         """Nested lists, as SymPy's ``tolist``."""
