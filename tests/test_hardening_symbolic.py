@@ -375,3 +375,32 @@ def test_symbols_mixed_with_exact_and_float_numbers_keep_every_coefficient() -> 
     floats = sym.output_map(conv, 0, (0, 0), (1, 1), inputs=[[[0.5]], [[-2.25]]])
     assert floats == sp.Float(0.5) * w0 + sp.Float(-2.25) * w1
     assert floats.coeff(w0) == sp.Float(0.5) and floats.coeff(w1) == sp.Float(-2.25)
+
+
+@settings(max_examples=30, deadline=None)
+@given(case=small_convs())
+def test_derived_maps_are_the_very_expressions_sympy_builds_term_by_term(case: tuple[Conv2d, tuple[int, int]]) -> None:
+    conv, (h, w) = case
+    weights, inputs = sym.weight_tensor(conv), sym.input_tensor(conv.in_channels, h, w)
+    bias = sym.bias_vector(conv)
+    ho, wo = conv.output_size(h, w)
+    for o, r, c in itertools.product(range(conv.out_channels), range(ho), range(wo)):
+        products = [
+            weights[t.o, t.i, t.u, t.v] * inputs[t.channel, t.h, t.w] for t in sym.taps(conv, o, (r, c), (h, w))
+        ]
+        built = sp.Add(*products, *([bias[o]] if bias is not None else []))  # SymPy's own canonical construction
+        derived = sym.output_map(conv, o, (r, c), (h, w))
+        assert derived.args == built.args and derived == built and hash(derived) == hash(built)
+        assert all(node.is_commutative is True for node in sp.preorder_traversal(derived))
+
+
+@pytest.mark.parametrize("position", [(7, 7), (8, 8), (0, 9), (9, 0)])
+def test_canonical_order_holds_where_indices_gain_a_digit(position: tuple[int, int]) -> None:
+    conv = Conv2d(12, 2, 3, bias=True)  # inputs x_{11,10,9}, weights w_{1,11,2,2}: names whose string order differs
+    weights, inputs, bias = sym.weight_tensor(conv), sym.input_tensor(12, 12, 12), sym.bias_vector(conv)
+    assert bias is not None
+    for o in range(2):
+        taps = sym.taps(conv, o, position, (12, 12))
+        built = sp.Add(bias[o], *[weights[t.o, t.i, t.u, t.v] * inputs[t.channel, t.h, t.w] for t in taps])
+        derived = sym.output_map(conv, o, position, (12, 12))
+        assert derived.args == built.args and derived == built
