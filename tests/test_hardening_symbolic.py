@@ -404,3 +404,12 @@ def test_canonical_order_holds_where_indices_gain_a_digit(position: tuple[int, i
         built = sp.Add(bias[o], *[weights[t.o, t.i, t.u, t.v] * inputs[t.channel, t.h, t.w] for t in taps])
         derived = sym.output_map(conv, o, position, (12, 12))
         assert derived.args == built.args and derived == built
+
+
+def test_a_single_product_map_is_sympys_own_product() -> None:
+    conv = Conv2d(3, 3, 1, groups=3, bias=False)  # depthwise 1x1: each map is one product
+    for o in range(3):
+        derived = sym.output_map(conv, o, (0, 1), (2, 2))
+        built = sym.weight_tensor(conv)[o, 0, 0, 0] * sym.input_tensor(3, 2, 2)[o, 0, 1]
+        assert derived.args == built.args and derived == built
+        assert derived.is_commutative is True and all(a.is_commutative for a in derived.args)
