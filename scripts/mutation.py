@@ -17,6 +17,7 @@ reported apart, and the score is also given with them set aside.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -51,6 +52,7 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "symbolic.linalg": ("verifier/symbolic/linalg.py", SYMBOLIC_TESTS),
 }
 
+THREAD_VARIABLES = ("VERIFIER_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 #: mutmut's status words that count as caught: a failing test, or a test run so slow it timed out (a mutant
 #: that turns a loop infinite). Every other status counts as not killed, "no tests" (no selected test reaches
 #: the mutated function) included.
@@ -113,9 +115,17 @@ def run_module(module: str, jobs: int, diffs: bool, equivalents: set[str], keep:
         copy_tree(work)
         narrow_config(work / "pyproject.toml", target, tests)
         mutmut = [str(PYTHON), "-m", "mutmut"]
+        # mutmut forks each mutant's test run from a warmed-up process: threads do not survive a fork, so the
+        # engine's thread pool and BLAS's threads would leave the child waiting forever. One thread each.
+        env = {**os.environ, **dict.fromkeys(THREAD_VARIABLES, "1")}
         started = time.perf_counter()
         run = subprocess.run(
-            [*mutmut, "run", "--max-children", str(jobs)], cwd=work, capture_output=True, text=True, check=False
+            [*mutmut, "run", "--max-children", str(jobs)],
+            cwd=work,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
         )
         seconds = time.perf_counter() - started
         results = subprocess.run([*mutmut, "results", "--all", "true"], cwd=work, capture_output=True, text=True)
