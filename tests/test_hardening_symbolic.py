@@ -413,3 +413,38 @@ def test_a_single_product_map_is_sympys_own_product() -> None:
         built = sym.weight_tensor(conv)[o, 0, 0, 0] * sym.input_tensor(3, 2, 2)[o, 0, 1]
         assert derived.args == built.args and derived == built
         assert derived.is_commutative is True and all(a.is_commutative for a in derived.args)
+
+
+@pytest.mark.parametrize(("position", "name", "value"), [((-1, 0), "position[0]", -1), ((0, -3), "position[1]", -3)])
+def test_a_negative_position_names_its_coordinate(position: tuple[int, int], name: str, value: int) -> None:
+    with pytest.raises(VerifierError, match="^" + re.escape(f"{name} must be an int >= 0, got {value}") + "$"):
+        sym.output_map(CONV, 0, position, (1, 1))
+
+
+def test_numpy_integers_and_sympy_rationals_among_supplied_values_count_exactly() -> None:
+    conv = Conv2d(2, 2, 1)
+    weights = np.empty((2, 2, 1, 1), dtype=object)
+    weights[...] = [[[[np.int64(3)]], [[sp.Rational(1, 2)]]], [[[np.int32(-2)]], [[sp.Integer(5)]]]]
+    inputs = np.empty((2, 1, 1), dtype=object)
+    inputs[...] = [[[np.int16(7)]], [[sp.Rational(-4, 3)]]]
+    bias = [np.int64(1), sp.Rational(1, 3)]
+    maps = sym.output_maps(conv, (0, 0), (1, 1), weights=weights, bias=bias, inputs=inputs)
+    assert maps == (
+        1 + 3 * 7 + sp.Rational(1, 2) * sp.Rational(-4, 3),
+        sp.Rational(1, 3) - 2 * 7 + 5 * sp.Rational(-4, 3),
+    )
+    assert maps == tuple(
+        sym.output_map(conv, o, (0, 0), (1, 1), weights=weights, bias=bias, inputs=inputs) for o in range(2)
+    )
+
+
+def test_symbols_mixed_with_numbers_keep_the_bias() -> None:
+    conv = Conv2d(2, 2, 1)
+    w = sym.weight_tensor(conv)
+    b = sym.bias_vector(conv)
+    assert b is not None
+    for o in range(2):
+        derived = sym.output_map(conv, o, (0, 0), (1, 1), inputs=[[[2]], [[-3]]])
+        assert derived == b[o] + 2 * w[o, 0, 0, 0] - 3 * w[o, 1, 0, 0]
+    given = sym.output_maps(conv, (0, 0), (1, 1), bias=[7, sp.Symbol("beta")], inputs=[[[1]], [[1]]])
+    assert given == (7 + w[0, 0, 0, 0] + w[0, 1, 0, 0], sp.Symbol("beta") + w[1, 0, 0, 0] + w[1, 1, 0, 0])
