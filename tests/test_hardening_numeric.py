@@ -689,3 +689,21 @@ def test_the_spec_a_call_runs_has_torchs_defaults_and_its_bias() -> None:
 def test_a_refused_conv_names_the_input_it_was_given() -> None:
     with pytest.raises(VerifierError, match=r"^conv2d on input \(1, 1, 2, 2\) needs about [\d.]+ TiB but only"):
         conv2d(np.ones((1, 1, 2, 2)), np.ones((1, 1, 1, 1)), padding=10**6)
+
+
+@pytest.mark.parametrize("kind", ["int64", "object"])
+@pytest.mark.parametrize(("kernel", "stride", "padding"), [(3, 1, 1), (3, 2, 0), (1, 1, 0), (2, 1, "same")])
+def test_the_memory_estimate_covers_exact_convs_too(kind: str, kernel: int, stride: int, padding: Any) -> None:
+    from verifier.numeric.functional import common_dtype, conv_spec, conv_workspace_bytes
+
+    rng = np.random.default_rng(1)
+    x = rng.integers(-3, 4, (1, 4, 12, 12))
+    w = rng.integers(-3, 4, (4, 4, kernel, kernel))
+    if kind == "object":
+        x, w = x.astype(object), w.astype(object)
+    kwargs = {"stride": stride, "padding": padding}
+    estimate = conv_workspace_bytes(
+        conv_spec(x.shape, w.shape, None, **kwargs), x.shape, common_dtype(input=x, weight=w)
+    )
+    peak = _measured_peak(lambda: conv2d(x, w, **kwargs))
+    assert peak <= estimate, (peak, estimate)
