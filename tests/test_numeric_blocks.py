@@ -134,3 +134,29 @@ def test_full_size_folded_engine_is_exact_on_integer_data() -> None:
     params = bottleneck_params(block, seed=0, dtype="float64", integer=True)
     x = bottleneck_input(block, batch=1, seed=1, dtype="float64", integer=True)
     np.testing.assert_array_equal(FoldedBottleneck(params)(x), bottleneck_forward(x, params))
+
+
+@pytest.mark.parametrize("threads", ["1", "2", "3"])
+def test_row_bands_on_threads_compute_the_same_block_exactly(monkeypatch: pytest.MonkeyPatch, threads: str) -> None:
+    """VERIFIER_THREADS splits the work into bands of rows on threads; every split must give the exact result."""
+    monkeypatch.setenv("VERIFIER_THREADS", threads)
+    block = Bottleneck(8, 2)
+    exact_params = bottleneck_params(block, seed=7, dtype="object", integer=True)
+    float_params = bottleneck_params(block, seed=7, dtype="float64", integer=True)
+    x = bottleneck_input(block, batch=2, size=(7, 5), seed=8, dtype="float64", integer=True)
+    exact = bottleneck_forward(x.astype(np.int64), exact_params)
+    np.testing.assert_array_equal(FoldedBottleneck(float_params)(x), exact.astype(np.float64))
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_pixel_bands_on_threads_compute_the_same_1x1_conv_exactly(
+    monkeypatch: pytest.MonkeyPatch, threads: str
+) -> None:
+    from verifier.numeric import conv2d
+
+    monkeypatch.setenv("VERIFIER_THREADS", threads)
+    rng = np.random.default_rng(9)
+    x = rng.integers(-3, 4, (2, 4, 48, 48)).astype(np.float64)  # 2,304 pixels: enough for two bands
+    w = rng.integers(-3, 4, (5, 4, 1, 1)).astype(np.float64)
+    expected = np.einsum("oi,nihw->nohw", w[:, :, 0, 0], x)
+    np.testing.assert_array_equal(conv2d(x, w), expected)

@@ -372,11 +372,12 @@ class FoldedBottleneck:
         return self._buffers[key]
 
     def _fast(self, x: np.ndarray, y: np.ndarray) -> None:
-        """Each batch item in two phases, each split into bands of output rows run in parallel.
+        """Each batch item in two phases, each split into bands of output rows (one band by default).
 
         Phase 1 (conv1, bn1, ReLU and the shifted copies) touches only its band's rows; phase 2 (conv2,
         conv3, shortcut, ReLU) reads one row beyond its band, so it starts when phase 1 is done everywhere.
-        Every band calls single-threaded BLAS, so the parallelism covers the elementwise work too.
+        With one band the products run on BLAS's threads; with several (``VERIFIER_THREADS``, see
+        :mod:`verifier.numeric.parallel`) each band calls single-threaded BLAS on a thread of its own.
         """
         s1, _ = _strides(self.block)
         m = self.block.width

@@ -292,7 +292,7 @@ def _unpadded(spec: Conv2d) -> bool:
 def _conv1x1(x: np.ndarray, w: np.ndarray, out: np.ndarray, groups: int) -> None:
     """1x1, stride 1, no padding: per group, the matrix product ``W (O, C) @ X[n] (C, H*W)`` on views.
 
-    The pixels are split into bands computed on parallel threads, each with single-threaded BLAS.
+    With ``VERIFIER_THREADS`` above 1 the pixels are split into bands on threads, each with single-threaded BLAS.
     """
     n, c, h, wd = x.shape
     x3 = np.ascontiguousarray(x).reshape(n, c, h * wd)  # a view for C-contiguous input: no copy

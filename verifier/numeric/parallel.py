@@ -1,9 +1,12 @@
-"""Bands of work on parallel threads, each calling single-threaded BLAS.
+"""Bands of work on parallel threads, each calling single-threaded BLAS, when asked for.
 
-Splitting a layer's pixels into one band per CPU and running the bands on threads keeps every core busy
-for the matrix products *and* the elementwise passes (NumPy releases the GIL for both), and no BLAS call
-ever waits for a sibling BLAS thread on a busy core. Without threadpoolctl (which can hold BLAS to one
-thread) everything runs in one band. The environment variable ``VERIFIER_THREADS`` sets the number of bands.
+By default every matrix product runs whole, on BLAS's own threads: measured on a quiet 2-core machine,
+OpenBLAS serialises concurrent calls from several Python threads, so bands with single-threaded BLAS ran
+at about the speed of one core (block ratio to a bare product 0.35-0.45, against 0.65-0.70 unbanded).
+Under heavy load from other processes the balance can tip the other way, since BLAS's threads then wait for
+each other; the environment variable ``VERIFIER_THREADS=N`` splits the work into N bands of pixels run on
+N threads (NumPy releases the GIL for products and elementwise passes alike). Without threadpoolctl (which
+can hold BLAS to one thread per band) everything runs in one band.
 
 >>> bands(10, workers=3)
 [(0, 3), (3, 7), (7, 10)]
@@ -38,13 +41,13 @@ def _blas_controller() -> Any:
 
 
 def workers() -> int:
-    """Bands to use: ``VERIFIER_THREADS`` if set, else one per CPU (at most 8); 1 when BLAS can't be limited."""
+    """Bands to use: ``VERIFIER_THREADS`` if set, else 1 (BLAS threads the products); 1 when BLAS can't be limited."""
     if _blas_controller() is None:
         return 1
     chosen = os.environ.get("VERIFIER_THREADS", "")
     if chosen.isdigit() and int(chosen) >= 1:
         return int(chosen)
-    return max(1, min(os.cpu_count() or 1, 8))
+    return 1
 
 
 def bands(size: int, workers: int | None = None, min_size: int = 1) -> list[tuple[int, int]]:
