@@ -707,3 +707,22 @@ def test_the_memory_estimate_covers_exact_convs_too(kind: str, kernel: int, stri
     )
     peak = _measured_peak(lambda: conv2d(x, w, **kwargs))
     assert peak <= estimate, (peak, estimate)
+
+
+@pytest.mark.parametrize(
+    ("x", "w", "b"),
+    [
+        ([2e38, 2e38], [1.0, 1.0], None),  # two finite products whose sum leaves float32
+        ([-2e38, -2e38], [1.0, 1.0], None),  # the same below: the largest magnitude is a negative entry
+        ([1e38, 0.0], [3.0, 0.0], [1e38]),  # the bias is what tips it over
+    ],
+)
+def test_a_float_conv_that_overflows_is_reported_not_returned(x: list[float], w: list[float], b: Any) -> None:
+    xs = np.array(x, np.float32).reshape(1, 2, 1, 1)
+    ws = np.array(w, np.float32).reshape(1, 2, 1, 1)
+    bs = None if b is None else np.array(b, np.float32)
+    message = "conv2d overflowed float32: the result has non-finite entries although every input is finite"
+    with pytest.raises(VerifierError, match="^" + re.escape(message)):
+        conv2d(xs, ws, bs)
+    exact = conv2d(xs.astype(np.float64), ws.astype(np.float64), None if bs is None else bs.astype(np.float64))
+    assert np.isfinite(exact).all()  # float64 holds the same sums
