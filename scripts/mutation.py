@@ -41,7 +41,10 @@ SYMBOLIC_TESTS = (
 #: module -> (file to mutate, test files that judge it). The tests are the module's own and the hardening ones.
 MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "spec": ("verifier/spec.py", ("tests/test_spec.py", "tests/test_hardening_spec.py")),
-    "models": ("verifier/models.py", ("tests/test_models.py", "tests/test_hardening_models.py")),
+    "models": (
+        "verifier/models.py",
+        ("tests/test_models.py", "tests/test_cli_count.py", "tests/test_hardening_models.py"),
+    ),
     "numeric.functional": ("verifier/numeric/functional.py", NUMERIC_TESTS),
     "numeric.reference": ("verifier/numeric/reference.py", NUMERIC_TESTS),
     "numeric.memory": ("verifier/numeric/memory.py", NUMERIC_TESTS),
