@@ -448,3 +448,99 @@ def test_symbols_mixed_with_numbers_keep_the_bias() -> None:
         assert derived == b[o] + 2 * w[o, 0, 0, 0] - 3 * w[o, 1, 0, 0]
     given = sym.output_maps(conv, (0, 0), (1, 1), bias=[7, sp.Symbol("beta")], inputs=[[[1]], [[1]]])
     assert given == (7 + w[0, 0, 0, 0] + w[0, 1, 0, 0], sp.Symbol("beta") + w[1, 0, 0, 0] + w[1, 1, 0, 0])
+
+
+# -- strings never reach SymPy's parser; non-finite and non-integer values are refused -------------------------
+POISON = "__import__('builtins').__dict__.__setitem__('VERIFIER_POISONED', 1) or x"
+
+
+def _public_callables() -> list[tuple[str, Any]]:
+    import inspect
+
+    import verifier.claims
+    import verifier.crosscheck
+    import verifier.models
+    import verifier.numeric
+    import verifier.theorems
+
+    modules = [
+        verifier,
+        sym,
+        verifier.numeric,
+        verifier.models,
+        verifier.crosscheck,
+        verifier.theorems,
+        verifier.claims,
+    ]
+    found = []
+    for module in modules:
+        for name in getattr(module, "__all__", []):
+            obj = getattr(module, name)
+            exception = inspect.isclass(obj) and issubclass(obj, BaseException)
+            # check_all and judge_all take no user values, and would run every check
+            if callable(obj) and not exception and name not in ("check_all", "judge_all"):
+                found.append((f"{module.__name__}.{name}", obj))
+    return found
+
+
+def test_no_public_function_evaluates_a_string_it_is_given() -> None:
+    import builtins
+    import contextlib
+    import inspect
+
+    calls = 0
+    for _, func in _public_callables():
+        try:
+            parameters = inspect.signature(func).parameters.values()
+        except (TypeError, ValueError):
+            continue
+        required = [
+            p for p in parameters if p.default is p.empty and p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+        ]
+        width = max(1, len(required))
+        for fill in (sp.Symbol("x"), [sp.Symbol("x")], 1):
+            for k in range(width):
+                with contextlib.suppress(Exception):  # any refusal is fine; running the string is not
+                    func(*[POISON if i == k else fill for i in range(width)])
+                calls += 1
+    assert calls > 100
+    assert not hasattr(builtins, "VERIFIER_POISONED")
+
+
+@pytest.mark.parametrize(
+    "call",
+    [lambda: sym.linear_coefficients(POISON, [sp.Symbol("x")]), lambda: sym.jacobian([POISON], [sp.Symbol("x")])],
+)
+def test_linear_forms_refuse_strings_by_type(call: Any) -> None:
+    with pytest.raises(VerifierTypeError, match=re.escape("expr must be a SymPy expression, got ")):
+        call()
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf"), sp.nan, sp.oo, sp.zoo, np.float32("nan")])
+@pytest.mark.parametrize("which", ["weights", "bias", "inputs"])
+def test_non_finite_supplied_values_are_refused(bad: Any, which: str) -> None:
+    values: dict[str, Any] = {
+        "weights": np.ones((3, 2, 1, 1), dtype=object),
+        "bias": np.ones(3, dtype=object),
+        "inputs": np.ones((2, 1, 1), dtype=object),
+    }
+    values[which].flat[-1] = bad
+    with pytest.raises(VerifierError, match="^" + re.escape(f"{which} entries must be finite, got ")):
+        sym.output_tensor(CONV, (1, 1), **values)
+
+
+@pytest.mark.parametrize("rows", [[[0.5]], [[1, 2], [3.25, 4]], [["2"]], [[sp.Rational(1, 2)]]])
+def test_rank_refuses_non_integers_instead_of_truncating_them(rows: Any) -> None:
+    with pytest.raises(VerifierError, match=re.escape("rows must be a 2-D matrix of integers: ")):
+        sym.rank_lower_bound(rows)
+
+
+def test_rank_accepts_integers_in_any_clothing() -> None:
+    assert sym.rank_lower_bound([[2.0, 4.0], [1.0, 2.0]]) == 1
+    assert sym.rank_lower_bound(sp.Matrix([[1, 0], [0, 1]])) == 2
+    assert sym.rank_lower_bound([[sp.Integer(3), 0], [0, 10**30]]) == 2
+
+
+def test_a_ragged_matrix_is_refused_with_the_projects_error() -> None:
+    with pytest.raises(VerifierError, match=re.escape("rows must be a 2-D matrix of integers: ")):
+        sym.rank_lower_bound([[1, 2], [3]])

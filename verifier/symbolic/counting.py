@@ -19,7 +19,7 @@ import sympy as sp
 from sympy.core.mul import Mul
 
 from .. import _validate as check
-from ..errors import VerifierError
+from ..errors import VerifierError, VerifierTypeError
 from ..spec import Conv2d
 from .derive import _axis_taps
 from .tensors import _check_conv
@@ -115,6 +115,8 @@ def linear_coefficients(
     Raises:
         VerifierError: when a term is not linear in ``variables`` (a product of two of them, a power).
     """
+    if not isinstance(expr, sp.Basic):  # SymPy would parse a string, running it as code
+        raise VerifierTypeError(f"expr must be a SymPy expression, got {expr!r} ({type(expr).__name__})")
     wanted = variables if isinstance(variables, (set, frozenset)) else set(variables)
     constant: list[sp.Expr] = []
     coeffs: dict[sp.Symbol, list[sp.Expr]] = {}

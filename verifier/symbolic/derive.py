@@ -108,6 +108,8 @@ _EXACT_NUMBER = (int, np.integer, Fraction, sp.Rational)
 
 def _exact(value: Any, parameter: str) -> sp.Basic:
     if isinstance(value, sp.Basic):
+        if value.has(sp.nan, sp.oo, -sp.oo, sp.zoo):
+            raise VerifierError(f"{parameter} entries must be finite, got {value!r}")
         return value
     if isinstance(value, (bool, np.bool_, str)):
         raise VerifierTypeError(f"{parameter} entries must be numbers or SymPy expressions, got {value!r}")
@@ -116,6 +118,8 @@ def _exact(value: Any, parameter: str) -> sp.Basic:
     if isinstance(value, Fraction):
         return sp.Rational(value.numerator, value.denominator)
     if isinstance(value, numbers.Real):
+        if not np.isfinite(float(value)):
+            raise VerifierError(f"{parameter} entries must be finite, got {value!r}")
         return sp.Float(float(value))
     raise VerifierTypeError(
         f"{parameter} entries must be int, Fraction or SymPy numbers/expressions, got {value!r} "

@@ -26,6 +26,14 @@ __all__ = ["PRIME", "jacobian", "rank_lower_bound"]
 PRIME = 2_147_483_647  # 2**31 - 1: products of two residues fit in int64
 
 
+def _as_int(value: Any) -> int:
+    """``value`` as an int if it is one (2, 2.0, Integer(2)); 0.5 or '2' is an error, never truncated."""
+    number = int(value)
+    if number != value:
+        raise ValueError(f"{value!r} is not an integer")
+    return number
+
+
 def rank_lower_bound(rows: Any, prime: int = PRIME) -> int:
     """The rank modulo ``prime`` of an integer matrix: a lower bound of its rank over the rationals.
 
@@ -36,14 +44,17 @@ def rank_lower_bound(rows: Any, prime: int = PRIME) -> int:
         rows: a 2-D integer matrix (nested lists, NumPy integer or object array, SymPy Integers).
         prime: a prime below 2**31.
     """
-    arr = np.asarray(rows.tolist() if isinstance(rows, sp.MatrixBase) else rows)
+    try:
+        arr = np.asarray(rows.tolist() if isinstance(rows, sp.MatrixBase) else rows)
+    except ValueError as exc:  # ragged rows
+        raise VerifierError(f"rows must be a 2-D matrix of integers: {exc}") from None
     if arr.ndim != 2:
         raise VerifierError(f"rows must be a 2-D matrix of integers, got {arr.ndim} dimensions")
     if arr.dtype.kind in "iu" and arr.size and np.abs(arr).max() < 2**62:
         m = np.mod(arr.astype(np.int64), prime)
     else:
         try:
-            m = np.array([[int(v) % prime for v in row] for row in arr.tolist()], dtype=np.int64)
+            m = np.array([[_as_int(v) % prime for v in row] for row in arr.tolist()], dtype=np.int64)
         except (TypeError, ValueError) as exc:
             raise VerifierError(f"rows must be a 2-D matrix of integers: {exc}") from None
         if m.ndim != 2:
