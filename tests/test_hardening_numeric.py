@@ -726,3 +726,62 @@ def test_a_float_conv_that_overflows_is_reported_not_returned(x: list[float], w:
         conv2d(xs, ws, bs)
     exact = conv2d(xs.astype(np.float64), ws.astype(np.float64), None if bs is None else bs.astype(np.float64))
     assert np.isfinite(exact).all()  # float64 holds the same sums
+
+
+# -- found by these tests and fixed ------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["running_mean", "running_var"])
+def test_missing_running_statistics_are_named(name: str) -> None:
+    stats: dict[str, Any] = {"running_mean": [0.0, 0.0], "running_var": [1.0, 1.0], name: None}
+    message = f"{name} must be an array with one entry per channel (2), got None"
+    with pytest.raises(VerifierTypeError, match="^" + re.escape(message) + "$"):
+        batch_norm(np.ones((1, 2, 1, 1)), **stats)
+
+
+@pytest.mark.parametrize("size", [1.5, "56", (4, 0), None, True])
+def test_a_block_input_size_must_be_a_positive_int_or_pair(size: Any) -> None:
+    with pytest.raises(VerifierError, match=re.escape("size must be a positive int or a pair of them, got")):
+        bottleneck_input(Bottleneck(8, 2), size=size)
+
+
+@pytest.mark.parametrize("params", ["p", None, Bottleneck(8, 2)])
+def test_the_block_forward_wants_its_parameters(params: Any) -> None:
+    message = f"params must be a BottleneckParams (see bottleneck_params), got {type(params).__name__}"
+    with pytest.raises(VerifierTypeError, match="^" + re.escape(message) + "$"):
+        bottleneck_forward(np.ones((1, 8, 4, 4), np.float32), params)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "0", True])
+def test_seeds_must_be_non_negative_ints(seed: Any) -> None:
+    with pytest.raises(VerifierError, match="^" + re.escape(f"seed must be an int >= 0, got {seed!r}")):
+        bottleneck_params(Bottleneck(8, 2), seed=seed)
+    with pytest.raises(VerifierError, match="^" + re.escape(f"seed must be an int >= 0, got {seed!r}")):
+        bottleneck_input(Bottleneck(8, 2), size=4, seed=seed)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, object])
+@pytest.mark.parametrize("inplace", [False, True])
+def test_relu_of_a_zero_dimensional_array(dtype: Any, inplace: bool) -> None:
+    if inplace and np.dtype(dtype).kind != "f":
+        return
+    for value, expected in ((-1.5, 0), (2.5, 2.5)):
+        x = np.array(value if np.dtype(dtype).kind == "f" else int(value), dtype=dtype)
+        out = relu(x, inplace=inplace)
+        assert out.shape == () and out == (expected if np.dtype(dtype).kind == "f" else int(expected))
+
+
+def test_the_engine_keeps_working_in_a_forked_child() -> None:
+    import os
+    import signal
+
+    from verifier.numeric import FoldedBottleneck
+
+    params = bottleneck_params(seed=0)
+    x = bottleneck_input(size=28, seed=1)
+    block = FoldedBottleneck(params)
+    expected = block(x)  # the parent's thread pool now exists
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child reports through its exit status
+        signal.alarm(60)
+        os._exit(0 if np.array_equal(block(x), expected) else 3)
+    _, status = os.waitpid(pid, 0)
+    assert status == 0, f"the forked child ended with status {status} (14: it hung until the alarm)"

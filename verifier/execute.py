@@ -241,7 +241,7 @@ def run_counted(
     if conv is None:
         raise VerifierError("the NumPy engine verifier.numeric.conv2d is not available; pass conv2d=")
     counter = MacCounter(conv)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check.int_at_least("seed", seed, 0))
     np_dtype = np.dtype(dtype)
     specs: tuple[tuple[str, Layer], ...]
     if isinstance(model, ResNet):

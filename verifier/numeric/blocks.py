@@ -25,6 +25,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from .. import _validate as check
 from ..errors import VerifierError, VerifierTypeError
 from ..spec import Bottleneck, Conv2d
 from .functional import (
@@ -177,7 +178,7 @@ def bottleneck_params(
     if not isinstance(block, Bottleneck):
         raise VerifierTypeError(f"block must be a verifier.Bottleneck, got {type(block).__name__}")
     kind = _check_dtype(dtype)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check.int_at_least("seed", seed, 0))
     convs = dict(block.convs())
     arrays: dict[str, Any] = {}
     for name in ("conv1", "conv2", "conv3"):
@@ -205,14 +206,14 @@ def bottleneck_input(
     """
     block = Bottleneck() if block is None else block
     kind = _check_dtype(dtype)
-    h, w = (size, size) if isinstance(size, int) else size
+    h, w = check.pair_at_least("size", size, 1)
     shape = (batch, block.in_channels, h, w)
     for i, n in enumerate(shape):
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise VerifierError(f"input shape must be positive ints, got {n!r} at axis {i} of {shape}")
     item = 8 if kind == "object" else np.dtype(kind).itemsize
     ensure_fits(int(np.prod(shape)) * item * (8 if kind == "object" else 1), f"an input of shape {shape}")
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(check.int_at_least("seed", seed, 0))
     if integer:
         return _exact_values(rng.integers(-3, 4, shape).astype(np.float64), kind)
     return rng.standard_normal(shape, dtype=np.float64).astype(kind)
@@ -223,6 +224,10 @@ def _strides(block: Bottleneck) -> tuple[int, int]:
 
 
 def _check_input(x: Any, params: BottleneckParams) -> np.ndarray:
+    if not isinstance(params, BottleneckParams):
+        raise VerifierTypeError(
+            f"params must be a BottleneckParams (see bottleneck_params), got {type(params).__name__}"
+        )
     arr = as_array("input", x)
     if arr.ndim != 4:
         raise VerifierError(f"input must be 4-D (N, C, H, W), got shape {arr.shape}")

@@ -378,7 +378,9 @@ def relu_into(src: np.ndarray, dst: np.ndarray) -> None:
     Compares against a row of zeros rather than the scalar 0: NumPy's vector loop for two arrays runs
     several times faster than its loop for an array and a scalar.
     """
-    if src.ndim and src.flags.c_contiguous and dst.flags.c_contiguous:
+    if src.ndim == 0:
+        np.maximum(src, src.dtype.type(0), out=dst)
+    elif src.flags.c_contiguous and dst.flags.c_contiguous:
         last = src.shape[-1] * (src.shape[-2] if src.ndim > 1 else 1)
         src2, dst2 = src.reshape(-1, last), dst.reshape(-1, last)
         np.maximum(src2, _zeros(last, src.dtype.str), out=dst2)
@@ -439,6 +441,9 @@ def _bn_vectors(
     dtype: np.dtype[Any],
 ) -> tuple[np.ndarray, np.ndarray]:
     """The per-channel scale ``gamma / sqrt(var + eps)`` and shift ``beta - mean * scale``."""
+    for name, value in (("running_mean", running_mean), ("running_var", running_var)):
+        if value is None:
+            raise VerifierTypeError(f"{name} must be an array with one entry per channel ({channels}), got None")
     vectors = {}
     for name, value in (
         ("running_mean", running_mean),

@@ -31,6 +31,16 @@ _POOL_SIZE = 0
 _POOL_LOCK = threading.Lock()
 
 
+def _forget_pool() -> None:
+    """A forked child has none of its parent's threads: it starts a fresh pool when it needs one."""
+    global _POOL, _POOL_SIZE, _POOL_LOCK
+    _POOL, _POOL_SIZE, _POOL_LOCK = None, 0, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
 @lru_cache(maxsize=1)
 def _blas_controller() -> Any:
     try:
