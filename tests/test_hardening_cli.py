@@ -139,3 +139,19 @@ def test_a_real_process_exits_2_with_one_line_and_no_traceback() -> None:
     assert result.returncode == 2, result.stderr
     assert result.stdout == ""
     assert result.stderr.splitlines() == ["verifier count: error: --variant must be v1 or v1.5, got 'v3'"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "fragments"),
+    [
+        (["run", "--seed", "-1"], ("seed", "got -1")),
+        (["count", "bottleneck", "--execute", "--seed", "-1", "--input", "4x4"], ("seed", "got -1")),
+        (["count", "bottleneck", "--planes", "0"], ("--planes", "got 0")),
+        (["count", "basic", "--planes", "-2"], ("--planes", "got -2")),
+    ],
+    ids=lambda v: " ".join(v) if isinstance(v, list) else "",
+)
+def test_bad_seeds_and_widths_are_bad_usage(
+    argv: list[str], fragments: tuple[str, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _assert_bad_usage(argv, fragments, capsys)

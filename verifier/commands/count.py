@@ -84,6 +84,8 @@ def build(args: argparse.Namespace) -> tuple[ResNet | Bottleneck | BasicBlock | 
         if wrong:
             raise VerifierError(f"--{wrong[0]} applies only to MODEL=conv, not {name}")
         block: Bottleneck | BasicBlock
+        if args.planes is not None and args.planes < 1:
+            raise VerifierError(f"--planes must be a positive int, got {args.planes}")
         if name == "bottleneck":
             planes = 64 if args.planes is None else args.planes
             cin = 4 * planes if args.in_channels is None else args.in_channels
