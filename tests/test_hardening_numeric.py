@@ -785,3 +785,21 @@ def test_the_engine_keeps_working_in_a_forked_child() -> None:
         os._exit(0 if np.array_equal(block(x), expected) else 3)
     _, status = os.waitpid(pid, 0)
     assert status == 0, f"the forked child ended with status {status} (14: it hung until the alarm)"
+
+
+@pytest.mark.parametrize(
+    ("x", "w", "b"),
+    [
+        ([2e38, 2e38], [[1.0, 1.0]] * 4, None),  # more outputs than inputs: the input is checked first
+        ([-2e38, -2e38], [[1.0, 1.0]] * 4, None),
+        ([1e38], [[3.0], [3.0]], [1e38, 1e38]),
+    ],
+)
+def test_an_overflow_is_reported_when_the_input_is_checked_before_the_output(
+    x: list[float], w: list[list[float]], b: Any
+) -> None:
+    xs = np.array(x, np.float32).reshape(1, len(x), 1, 1)
+    ws = np.array(w, np.float32).reshape(len(w), len(x), 1, 1)
+    bs = None if b is None else np.array(b, np.float32)
+    with pytest.raises(VerifierError, match="^" + re.escape("conv2d overflowed float32: the result has non-finite")):
+        conv2d(xs, ws, bs)
