@@ -52,3 +52,11 @@ def test_every_theorem_is_found_by_its_own_id() -> None:
     for number, theorem_id in enumerate(IDS, start=1):
         theorem = get_theorem(theorem_id)
         assert theorem.id == theorem_id and theorem.number == number
+
+
+def test_check_all_refuses_a_progress_that_is_not_a_progress() -> None:
+    from verifier.errors import VerifierTypeError
+    from verifier.theorems import check_all
+
+    with pytest.raises(VerifierTypeError, match=r"progress must be a verifier.progress.Progress or None, got 'x'"):
+        check_all(progress="x")  # type: ignore[arg-type]

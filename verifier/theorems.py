@@ -27,7 +27,7 @@ import numpy as np
 import sympy as sp
 
 from . import symbolic as sym
-from .errors import VerifierError
+from .errors import VerifierError, VerifierTypeError
 from .progress import Progress
 from .report import fmt
 from .spec import BasicBlock, BatchNorm2d, Bottleneck, Conv2d
@@ -659,6 +659,8 @@ def check_all(progress: Progress | None = None) -> list[tuple[Theorem, Verdict]]
     >>> [t.id for t, v in check_all()][:3]
     ['all-inputs', 'maps-equal-filters', 'parameter-count']
     """
+    if progress is not None and not isinstance(progress, Progress):
+        raise VerifierTypeError(f"progress must be a verifier.progress.Progress or None, got {progress!r}")
     out = []
     for theorem in THEOREMS:
         if progress is not None:
