@@ -128,3 +128,11 @@ def test_shortcut_c_projects_in_every_block() -> None:
     )
     assert c.param_count - b.param_count == extra
     assert repr(c).endswith("shortcut='C')")
+
+
+def test_a_counted_run_too_large_for_memory_is_refused_with_the_estimate() -> None:
+    from verifier.execute import run_counted
+
+    shape = (100_000, 3, 224, 224)  # the input alone is 60 GB of float32
+    with pytest.raises(VerifierError, match=r"on input \(100000, 3, 224, 224\) needs about .* nothing was allocated"):
+        run_counted(resnet("resnet50"), shape)

@@ -17,6 +17,7 @@ True
 from __future__ import annotations
 
 import importlib
+import math
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from . import _validate as check
 from .errors import VerifierError
 from .layers import AdaptiveAvgPool2d, Flatten, Linear, MaxPool2d
 from .models import ResNet
+from .numeric.memory import ensure_fits
 from .spec import BasicBlock, BatchNorm2d, Bottleneck, Conv2d, Layer, ReLU
 
 __all__ = ["MacCounter", "NetworkRun", "run_counted"]
@@ -250,6 +252,15 @@ def run_counted(
         specs = model.layers()
     else:
         specs = (("conv", model),)
+    # Refuse before allocating: the input, its float32 draw, and the largest layer's input and output (with
+    # the conv's scratch, at most as large again) are alive at once.
+    rows = [] if isinstance(model, Conv2d) else model.rows(shape)
+    largest = max(
+        [math.prod(shape) + math.prod(model.output_shape(shape))]
+        if not rows
+        else [math.prod(row.input_shape) + math.prod(row.output_shape) for row in rows]
+    )
+    ensure_fits((2 * math.prod(shape) + 2 * largest) * np_dtype.itemsize, f"running {model!r} on input {shape}")
     forward = _Forward(counter, rng, np_dtype, specs)
     x = rng.standard_normal(shape, dtype=np.float32).astype(np_dtype)
     start = time.perf_counter()
