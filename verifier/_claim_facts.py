@@ -24,6 +24,7 @@ import numpy as np
 import sympy
 
 from .spec import Bottleneck, Conv2d
+from .symbolic.linalg import rank_lower_bound
 
 __all__ = [
     "Derived",
@@ -46,7 +47,6 @@ _STAGE_SIZE = (56, 56)
 # Random data for the rank checks: a fixed seed, small integers so that every product is exact.
 _SEED = 20160701
 _PIXELS = 320  # more pixels than the widest layer has maps, so a full rank of 256 is possible
-_PRIME = 2_147_483_647  # 2**31 - 1: residues multiply without overflowing int64
 
 
 @dataclass(frozen=True)
@@ -201,24 +201,7 @@ def _ints(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
 
 def rank_mod_p(a: np.ndarray) -> int:
     """Rank of an integer matrix over the integers mod a prime: an exact lower bound of its rank over Q."""
-    m = np.mod(a.astype(np.int64), _PRIME)
-    rank = 0
-    rows, cols = m.shape
-    for col in range(cols):
-        if rank == rows:
-            break
-        nonzero = np.nonzero(m[rank:, col])[0]
-        if nonzero.size == 0:
-            continue
-        pivot = rank + int(nonzero[0])
-        m[[rank, pivot]] = m[[pivot, rank]]
-        inverse = pow(int(m[rank, col]), _PRIME - 2, _PRIME)
-        m[rank] = (m[rank] * inverse) % _PRIME
-        factors = m[:, col].copy()
-        factors[rank] = 0
-        m = (m - (factors[:, None] * m[rank][None, :]) % _PRIME) % _PRIME
-        rank += 1
-    return rank
+    return rank_lower_bound(a)
 
 
 @functools.cache
