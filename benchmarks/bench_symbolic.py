@@ -35,6 +35,7 @@ def _clear() -> None:
     theorems._verdict.cache_clear()
     theorems._derived.cache_clear()
     theorems._inputs.cache_clear()
+    theorems._read_coefficients.cache_clear()
 
 
 def _timed(fn: Callable[[], Any], repeat: int, clear: bool = True) -> tuple[float, float, Any]:

@@ -27,6 +27,7 @@ import numpy as np
 import sympy as sp
 
 from . import symbolic as sym
+from ._bulk import collector_paused
 from .errors import VerifierError, VerifierTypeError
 from .progress import Progress
 from .report import fmt
@@ -89,8 +90,9 @@ class Theorem:
 def _verdict(theorem_id: str) -> Verdict:
     theorem = get_theorem(theorem_id)
     start = time.perf_counter()
-    holds, evidence, figures = theorem._check()
-    proof = theorem._proof()
+    with collector_paused():
+        holds, evidence, figures = theorem._check()
+        proof = theorem._proof()
     figures = {**figures, "symbolic_proof_holds": proof.holds, **proof.figures}
     if not proof.holds:
         evidence += " The proof for symbolic sizes did NOT go through."
@@ -124,14 +126,30 @@ def _pixel_inputs(channels: int, pixel: tuple[int, int] = _PIXEL) -> list[sp.Sym
     return list(_grid("x", (channels, *_SIZE))[:, pixel[0], pixel[1]])
 
 
-def _jacobian_rows(maps: tuple[sp.Expr, ...], variables: list[sp.Symbol]) -> list[list[sp.Expr]]:
-    """d map / d variable as nested lists (the coefficients read off each sum)."""
-    rows = []
-    wanted = frozenset(variables)
-    for expr in maps:
-        coeffs = sym.linear_coefficients(expr, wanted)[1]
-        rows.append([coeffs.get(v, sp.Integer(0)) for v in variables])
-    return rows
+def _coefficients(conv: Conv2d) -> tuple[tuple[sp.Expr, dict[sp.Symbol, sp.Expr]], ...]:
+    """(constant, {input: coefficient}) of each map of :func:`_maps`, read once against every input symbol.
+
+    Shared by several theorems; treat the dicts as read-only.
+    """
+    return _read_coefficients(dataclasses.replace(conv, bias=True))
+
+
+@cache
+def _read_coefficients(conv: Conv2d) -> tuple[tuple[sp.Expr, dict[sp.Symbol, sp.Expr]], ...]:
+    every = _inputs(conv.in_channels)
+    return tuple(sym.linear_coefficients(expr, every) for expr in _maps(conv))
+
+
+def _jacobian_rows(conv: Conv2d, pixel: tuple[int, int] = _PIXEL) -> list[list[sp.Expr]]:
+    """d map / d input at ``pixel`` as nested lists (the coefficients read off each derived sum)."""
+    if pixel == _PIXEL:
+        tables = [coeffs for _, coeffs in _coefficients(conv)]
+    else:
+        every = _inputs(conv.in_channels)
+        tables = [sym.linear_coefficients(e, every)[1] for e in sym.output_maps(conv, pixel, _SIZE)]
+    variables = _pixel_inputs(conv.in_channels, pixel)
+    zero = sp.Integer(0)
+    return [[coeffs.get(v, zero) for v in variables] for coeffs in tables]
 
 
 def _rng() -> np.random.Generator:
@@ -150,10 +168,8 @@ def _check_all_inputs() -> tuple[bool, str, dict[str, Any]]:
     for base in _thread_convs():
         conv = dataclasses.replace(base, bias=True)
         weights, biases = _grid("w", conv.weight_shape), _grid("b", (conv.out_channels,))
-        every = _inputs(conv.in_channels)
         here = _pixel_inputs(conv.in_channels)
-        for o, expr in enumerate(_maps(conv)):
-            const, coeffs = sym.linear_coefficients(expr, every)
+        for o, (const, coeffs) in enumerate(_coefficients(conv)):
             ok &= const == biases[o] and len(coeffs) == len(here) and set(coeffs) == set(here)  # this pixel only
             ok &= all(coeffs[x] == weights[o, i, 0, 0] for i, x in enumerate(here))
             read += len(coeffs)
@@ -202,9 +218,7 @@ def _check_maps_equal_filters() -> tuple[bool, str, dict[str, Any]]:
     depthwise = Conv2d(n1, n1 * n2, 1, groups=n1, bias=False)
     w = _grid("w", ordinary.weight_shape)
     relabelled = np.empty(depthwise.weight_shape, dtype=object)
-    for i in range(n1):
-        for m in range(n2):
-            relabelled[i * n2 + m, 0, 0, 0] = w[m, i, 0, 0]
+    relabelled[:, 0, 0, 0] = w[:, :, 0, 0].T.ravel()  # filter i*n2 + m gets w[m, i]
     dw_maps = sym.output_maps(depthwise, _PIXEL, _SIZE, weights=relabelled)
     every = _inputs(n1)
     single = all(isinstance(e, sp.Mul) and len(e.args) == 2 for e in dw_maps)  # one product, no sum
@@ -217,7 +231,7 @@ def _check_maps_equal_filters() -> tuple[bool, str, dict[str, Any]]:
             x, weight = (a, b) if a in every else (b, a)
             ok &= x not in summed  # each input once per filter m, so the sum adds nothing up
             summed[x] = weight
-        ok &= summed == sym.linear_coefficients(_maps(ordinary)[m], every)[1]
+        ok &= summed == _coefficients(ordinary)[m][1]
     ok &= single and len(dw_maps) == n1 * n2 and dw_weights == ordinary_weights == depthwise.weight_count
     figures["depthwise"] = {
         "maps": len(dw_maps),
@@ -320,8 +334,7 @@ def _check_conv1x1_is_matmul() -> tuple[bool, str, dict[str, Any]]:
     ok = True
     # Symbolic: at two pixels the Jacobian of the derived maps by that pixel's inputs is the weight matrix W.
     for pixel in (_PIXEL, (0, 1)):
-        maps = _maps(conv) if pixel == _PIXEL else sym.output_maps(conv, pixel, _SIZE)
-        ok &= _jacobian_rows(maps, _pixel_inputs(conv.in_channels, pixel)) == weight_matrix
+        ok &= _jacobian_rows(conv, pixel) == weight_matrix
     # Exact integers: every map at every pixel equals the matrix product W (C_out x C_in) . X (C_in x HW).
     rng = _rng()
     wi = _int_matrix(conv.out_channels, conv.in_channels, rng)
@@ -354,7 +367,7 @@ def _check_expansion_rank() -> tuple[bool, str, dict[str, Any]]:
     samples = wide + narrow  # more samples than the widest rank, so a rank cap is a property, not a shortage
     # The Jacobian of the 256 derived maps by the 64 inputs: 64 columns, so rank <= 64. A random integer
     # specialisation has rank 64 modulo p, hence >= 64: the symbolic Jacobian has rank exactly 64.
-    jac = _jacobian_rows(_maps(expand), _pixel_inputs(narrow))
+    jac = _jacobian_rows(expand)
     entries = sorted({e for row in jac for e in row}, key=lambda e: e.name)
     values = dict(zip(entries, (int(v) for v in rng.integers(-9, 10, len(entries))), strict=True))
     wi = np.array([[values[e] for e in row] for row in jac], dtype=np.int64)

@@ -33,16 +33,20 @@ __all__ = [
 ]
 
 
-def _leaves(obj: Any) -> Iterable[sp.Basic]:
+def _chunks(obj: Any) -> Iterable[Sequence[sp.Basic]]:
+    """The expressions in ``obj`` as sequences: an array's flat entries at once, a lone expression alone."""
     if isinstance(obj, sp.Basic) and not isinstance(obj, sp.NDimArray):
-        yield obj
+        yield (obj,)
     elif obj is None:
         return
     elif isinstance(obj, sp.NDimArray):
-        yield from obj._array  # the flat entries
+        yield obj._array  # the flat entries
     elif isinstance(obj, (list, tuple)):
-        for item in obj:
-            yield from _leaves(item)
+        if all(isinstance(item, sp.Basic) and not isinstance(item, sp.NDimArray) for item in obj):
+            yield obj  # a flat list of expressions: one chunk
+        else:
+            for item in obj:
+                yield from _chunks(item)
     else:
         raise VerifierError(f"expected a SymPy expression, array, or a list of them, got {type(obj).__name__}")
 
@@ -55,11 +59,12 @@ def free_symbols(obj: Any) -> set[sp.Symbol]:
     [a, x]
     """
     out: set[sp.Symbol] = set()
-    for leaf in _leaves(obj):
-        if type(leaf) is sp.Symbol:
-            out.add(leaf)
-        else:
-            out |= leaf.free_symbols
+    symbol = sp.Symbol
+    for chunk in _chunks(obj):
+        out.update([leaf for leaf in chunk if type(leaf) is symbol])  # a tensor of symbols: one C-level pass
+        for leaf in chunk:
+            if type(leaf) is not symbol:
+                out |= leaf.free_symbols
     return out
 
 
@@ -85,16 +90,23 @@ def count_multiplications(expr: Any) -> int:
     4
     """
     total = 0
-    stack = [leaf for leaf in _leaves(expr) if not leaf.is_Atom]
+    stack = [leaf for chunk in _chunks(expr) for leaf in chunk if not leaf.is_Atom]
     while stack:
         node = stack.pop()
-        args = node.args
+        args = node._args
         if isinstance(node, Mul):
             total += len(args) - 1
         elif isinstance(node, sp.Pow) and node.exp.is_Integer and node.exp > 1:
             total += int(node.exp) - 1
             args = (node.base,)
-        stack.extend(a for a in args if not a.is_Atom)
+        for arg in args:
+            if arg.is_Atom:
+                continue
+            if type(arg) is Mul:  # the common term of a sum, counted here rather than pushed and popped
+                total += len(arg._args) - 1
+                stack.extend(a for a in arg._args if not a.is_Atom)
+            else:
+                stack.append(arg)
     return total
 
 
@@ -119,17 +131,29 @@ def linear_coefficients(
         raise VerifierTypeError(f"expr must be a SymPy expression, got {expr!r} ({type(expr).__name__})")
     wanted = variables if isinstance(variables, (set, frozenset)) else set(variables)
     constant: list[sp.Expr] = []
-    coeffs: dict[sp.Symbol, list[sp.Expr]] = {}
+    coeffs: dict[sp.Symbol, sp.Expr] = {}
+    repeated: dict[sp.Symbol, list[sp.Expr]] = {}  # variables met in more than one term: summed at the end
+
+    def add(variable: sp.Symbol, coefficient: sp.Expr) -> None:
+        """Record a coefficient of a variable already in ``coeffs`` (met in an earlier term)."""
+        repeated.setdefault(variable, [coeffs[variable]]).append(coefficient)
+
     for term in sp.Add.make_args(expr):
-        factors: tuple[Any, ...] = term.args if type(term) is Mul else (term,)
+        factors: tuple[Any, ...] = term._args if type(term) is Mul else (term,)
         if len(factors) == 2 and factors[0].is_Atom and factors[1].is_Atom:  # the common case: w * x
             a, b = factors
             if a in wanted:
                 if b in wanted:
                     raise VerifierError(f"expression is not linear in the variables: term {term}")
-                coeffs.setdefault(a, []).append(b)
+                known = len(coeffs)
+                coeffs.setdefault(a, b)  # one lookup for the usual first meeting
+                if len(coeffs) == known:
+                    add(a, b)
             elif b in wanted:
-                coeffs.setdefault(b, []).append(a)
+                known = len(coeffs)
+                coeffs.setdefault(b, a)
+                if len(coeffs) == known:
+                    add(b, a)
             else:
                 constant.append(term)
             continue
@@ -147,9 +171,14 @@ def linear_coefficients(
         if hit is None:
             constant.append(term)
         else:
-            coeffs.setdefault(hit, []).append(rest[0] if len(rest) == 1 else sp.Mul(*rest))
-    out = {v: (c[0] if len(c) == 1 else sp.Add(*c)) for v, c in coeffs.items()}
-    return sp.Add(*constant), out
+            coefficient = rest[0] if len(rest) == 1 else sp.Mul(*rest)
+            if hit in coeffs:
+                add(hit, coefficient)
+            else:
+                coeffs[hit] = coefficient
+    for variable, parts in repeated.items():
+        coeffs[variable] = sp.Add(*parts)
+    return sp.Add(*constant), coeffs
 
 
 def derived_macs(conv: Conv2d, input_size: Sequence[int]) -> int:

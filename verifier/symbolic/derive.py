@@ -33,7 +33,7 @@ from sympy.core.mul import Mul
 from .. import _validate as check
 from ..errors import VerifierError, VerifierTypeError
 from ..spec import Conv2d
-from .tensors import _check_conv, _flat
+from .tensors import PlainSymbols, _check_conv, _flat
 
 __all__ = ["Tap", "output_map", "output_maps", "output_tensor", "taps"]
 
@@ -171,6 +171,25 @@ def _exact_sum(products: Any, start: tuple[int, int] | None) -> sp.Rational:
     return sp.Rational(total.numerator, total.denominator)
 
 
+def _plain_symbols(entries: Sequence[Any]) -> bool:
+    """Whether every entry is a commutative ``Symbol`` (known without looking for the engine's own tensors)."""
+    if type(entries) is PlainSymbols:
+        return True
+    return all(type(e) is sp.Symbol for e in entries) and all(e.is_commutative for e in entries)
+
+
+def _integers_only(
+    numbers: tuple[list[tuple[int, int]], list[tuple[int, int]], list[tuple[int, int]] | None] | None,
+) -> tuple[list[int], list[int], list[int] | None] | None:
+    """The numerators of exact operands when every denominator is 1, else None."""
+    if numbers is None:
+        return None
+    w, x, b = numbers
+    if any(d != 1 for group in (w, x, b or ()) for _, d in group):
+        return None
+    return [n for n, _ in w], [n for n, _ in x], None if b is None else [n for n, _ in b]
+
+
 class _Operands:
     """Flat weights, biases and inputs for one conv and input size, converted once."""
 
@@ -186,7 +205,7 @@ class _Operands:
         if conv.bias:
             raw_b = _flat("b", (conv.out_channels,)) if bias is None else _entries(bias, (conv.out_channels,), "bias")
         every = [*raw_w, *raw_x, *(raw_b or ())]
-        self.symbols_only = all(type(e) is sp.Symbol for e in every) and all(e.is_commutative for e in every)
+        self.symbols_only = all(_plain_symbols(part) for part in (raw_w, raw_x, raw_b or ()))
         # Exact numbers (int, Fraction, Integer, Rational) are summed as Python ints/Fractions: same value, faster.
         Exact = list[tuple[int, int]]
         self.numbers: tuple[Exact, Exact, Exact | None] | None = None
@@ -201,6 +220,7 @@ class _Operands:
         self.x = tuple(raw_x) if convert else tuple(_exact(e, "inputs") for e in raw_x)
         self.b = None if raw_b is None else (tuple(raw_b) if convert else tuple(_exact(e, "bias") for e in raw_b))
         self._plans: dict[Pair, list[tuple[int, int]]] = {}
+        self.integers = _integers_only(self.numbers)
 
     def _plan(self, pos: Pair) -> list[tuple[int, int]]:
         """(weight offset in the filter, input offset in the group) of every tap inside the image."""
@@ -224,6 +244,10 @@ class _Operands:
         ipg = conv.in_per_group
         wbase = o * ipg * kh * kw
         xbase = (o // conv.out_per_group) * ipg * self.size[0] * self.size[1]
+        if self.integers is not None:  # whole numbers only: one Python int sum, no denominators to track
+            wi, xi, bi = self.integers
+            total = sum(wi[wbase + a] * xi[xbase + z] for a, z in plan)
+            return sp.Integer(total if bi is None else bi[o] + total)
         if self.numbers is not None:
             wn, xn, bn = self.numbers
             return _exact_sum(((wn[wbase + a], xn[xbase + z]) for a, z in plan), None if bn is None else bn[o])

@@ -14,7 +14,9 @@ w_{0,3,0,0}
 
 from __future__ import annotations
 
+import math
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from itertools import product
 from typing import Any
@@ -42,16 +44,62 @@ def _check_name(name: object, parameter: str = "name") -> str:
     return name
 
 
+class PlainSymbols(tuple):  # type: ignore[type-arg]
+    """A tuple of distinct plain symbols (commutative, no other assumptions), as :func:`_flat` makes them.
+
+    The type tells the derivation that no entry needs checking.
+    """
+
+    __slots__ = ()
+
+
 @lru_cache(maxsize=32)
-def _flat(name: str, shape: tuple[int, ...]) -> tuple[sp.Symbol, ...]:
+def _flat(name: str, shape: tuple[int, ...]) -> PlainSymbols:
     """The symbols ``name_{i,j,...}`` for every index of ``shape``, in row-major (C) order."""
     make = _new_symbol
-    return tuple(make(f"{name}_{{{','.join(map(str, idx))}}}") for idx in product(*map(range, shape)))
+    digits = [[str(i) for i in range(n)] for n in shape]  # each index formatted once, not once per symbol
+    return PlainSymbols(make(f"{name}_{{{','.join(idx)}}}") for idx in product(*digits))
 
 
-def _new_symbol(name: str) -> sp.Symbol:
+def _xnew_symbol(name: str) -> sp.Symbol:
     """``Symbol(name)`` without SymPy's argument cache: equal (``==``, hash) to it, and faster by the thousand."""
     return sp.Symbol.__xnew__(sp.Symbol, name)
+
+
+_SLOTS = ("name", "_assumptions", "_assumptions_orig", "_assumptions0", "_args", "_mhash")
+
+
+def _shared_assumption_symbol() -> Callable[[str], sp.Symbol] | None:
+    """A maker of plain symbols that shares one assumptions record, as SymPy's own constructor does.
+
+    SymPy caches the canonical assumptions of ``Symbol(name)`` and gives every plain symbol the same
+    records; this sets them directly, skipping the per-symbol lookup (about 2.5x faster). It is used only
+    if a probe symbol made this way has exactly the state SymPy's constructor gives (otherwise None).
+    """
+    try:
+        records, original, canonical = sp.Symbol._canonical_assumptions()
+        sorted_canonical = tuple(sorted(canonical.items()))
+        new = sp.Expr.__new__
+        symbol = sp.Symbol
+
+        def make(name: str) -> sp.Symbol:
+            obj = new(symbol)
+            obj.name = name
+            obj._assumptions = records
+            obj._assumptions_orig = original
+            obj._assumptions0 = sorted_canonical
+            return obj
+
+        probe, reference = make("w_{0,0}"), _xnew_symbol("w_{0,0}")
+        same = all(getattr(probe, slot) == getattr(reference, slot) for slot in _SLOTS)
+        if same and probe == reference and hash(probe) == hash(reference):
+            return make
+    except Exception:  # a SymPy whose internals differ: keep its public constructor
+        return None
+    return None
+
+
+_new_symbol: Callable[[str], sp.Symbol] = _shared_assumption_symbol() or _xnew_symbol
 
 
 @lru_cache(maxsize=32)
@@ -73,6 +121,22 @@ class SymbolArray(sp.ImmutableDenseNDimArray):  # type: ignore[misc]
     SymPy's generic indexing parses every index symbolically, which is slow for tens of thousands of
     entries; integer tuples here go straight to the flat list. Everything else is SymPy's.
     """
+
+    @classmethod
+    def _of_symbols(cls, flat: tuple[sp.Symbol, ...], shape: tuple[int, ...]) -> SymbolArray:
+        """The array SymPy's constructor builds from ``flat`` and ``shape``, without its per-entry work.
+
+        SymPy flattens and sympifies every entry, which takes longer than creating the symbols; these
+        entries are symbols already, in row-major order, so they are stored as they are.
+        """
+        dims = sp.Tuple(*(sp.Integer(n) for n in shape))
+        entries = sp.Tuple(*flat, sympify=False)
+        self = sp.Basic.__new__(cls, entries, dims)
+        self._shape = dims
+        self._array = list(flat)
+        self._rank = len(shape)
+        self._loop_size = math.prod(shape)
+        return self  # type: ignore[no-any-return]
 
     def __getitem__(self, index: Any) -> Any:
         if type(index) is tuple and len(index) == self.rank():
@@ -106,7 +170,7 @@ class SymbolArray(sp.ImmutableDenseNDimArray):  # type: ignore[misc]
 
 @lru_cache(maxsize=32)
 def _array(name: str, shape: tuple[int, ...]) -> SymbolArray:
-    return SymbolArray(_flat(name, shape), shape)
+    return SymbolArray._of_symbols(_flat(name, shape), shape)
 
 
 def symbol_grid(name: str, shape: tuple[int, ...]) -> SymbolArray:
