@@ -57,7 +57,10 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "numeric.memory": ("verifier/numeric/memory.py", NUMERIC_TESTS),
     "numeric.blocks": ("verifier/numeric/blocks.py", NUMERIC_TESTS),
-    "symbolic.tensors": ("verifier/symbolic/tensors.py", (*SYMBOLIC_TESTS, "tests/test_symbolic_fastpaths.py")),
+    "symbolic.tensors": (
+        "verifier/symbolic/tensors.py",
+        (*SYMBOLIC_TESTS, "tests/test_symbolic_fastpaths.py", "tests/test_symbolic_tensors.py"),
+    ),
     "symbolic.derive": ("verifier/symbolic/derive.py", SYMBOLIC_TESTS),
     "symbolic.counting": ("verifier/symbolic/counting.py", SYMBOLIC_TESTS),
     "symbolic.linalg": ("verifier/symbolic/linalg.py", SYMBOLIC_TESTS),

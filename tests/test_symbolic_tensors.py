@@ -1,0 +1,133 @@
+"""Proofs that the fast symbol tensors are SymPy's: same symbols, same array, same answers to any index.
+
+The tensors skip SymPy's constructors for speed (symbols that share one assumptions record, arrays stored
+without re-sympifying, integer indexing straight into the flat list). Each shortcut is compared here with
+the object SymPy itself builds, so a shortcut that drifts from it fails.
+"""
+
+from __future__ import annotations
+
+import re
+from itertools import product
+from typing import Any
+
+import pytest
+import sympy as sp
+
+from verifier import VerifierError
+from verifier.symbolic import tensors
+from verifier.symbolic.tensors import symbol_grid
+
+
+def _sympy_array(name: str, shape: tuple[int, ...]) -> sp.ImmutableDenseNDimArray:
+    flat = [sp.Symbol(f"{name}_{{{','.join(map(str, idx))}}}") for idx in product(*map(range, shape))]
+    return sp.ImmutableDenseNDimArray(flat, shape)
+
+
+@pytest.mark.parametrize("maker", ["shared", "xnew"])
+def test_both_symbol_makers_give_sympys_symbols(maker: str) -> None:
+    make = tensors._shared_assumption_symbol() if maker == "shared" else tensors._xnew_symbol
+    assert make is not None  # the installed SymPy keeps its assumptions as the shared maker expects
+    for name in ("w_{0,0}", "x_{3,1,2}", "b_{7}"):
+        made, sympys = make(name), sp.Symbol(name)
+        assert type(made) is sp.Symbol and made == sympys and hash(made) == hash(sympys)
+        assert made.name == name and made.is_commutative is True and made.is_real is None
+        for slot in ("_assumptions0", "_assumptions_orig", "_args"):
+            assert getattr(made, slot) == getattr(sympys, slot)
+        assert sp.expand((made + 1) ** 2 - sympys**2) == 2 * sympys + 1
+
+
+def test_the_module_uses_the_shared_maker_when_sympy_allows_it() -> None:
+    assert tensors._new_symbol is not tensors._xnew_symbol
+
+
+def _first_call_differs(monkeypatch: pytest.MonkeyPatch, slot: int) -> None:
+    """Make SymPy's assumption records differ, in one of the three, on the first request only."""
+    real = sp.Symbol._canonical_assumptions
+    calls = []
+
+    def canonical(**assumptions: Any) -> Any:
+        records = list(real(**assumptions))
+        if not calls:
+            records[slot] = {"commutative": True, "real": True} if slot else sp.core.assumptions.StdFactKB({})
+        calls.append(1)
+        return tuple(records)
+
+    monkeypatch.setattr(sp.Symbol, "_canonical_assumptions", staticmethod(canonical))
+
+
+@pytest.mark.parametrize("slot", [0, 1])
+def test_a_maker_whose_symbols_differ_from_sympys_in_any_record_is_not_used(
+    monkeypatch: pytest.MonkeyPatch, slot: int
+) -> None:
+    # the probe then equals SymPy's symbol by name and hash, yet one of its records differs: refuse it
+    _first_call_differs(monkeypatch, slot)
+    assert tensors._shared_assumption_symbol() is None
+
+
+def test_a_sympy_without_the_records_keeps_its_public_constructor(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(sp.Symbol, "_canonical_assumptions")
+    assert tensors._shared_assumption_symbol() is None
+
+
+@pytest.mark.parametrize("shape", [(5,), (2, 3), (2, 1, 3), (1, 2, 2, 2)])
+def test_a_symbol_grid_is_sympys_array_in_every_respect(shape: tuple[int, ...]) -> None:
+    ours, theirs = symbol_grid("q", shape), _sympy_array("q", shape)
+    assert ours == theirs and ours.args == theirs.args and ours.shape == theirs.shape
+    assert ours.func(*ours.args) == ours  # SymPy's rebuilding invariant
+    assert len(ours) == len(theirs) and ours.rank() == theirs.rank()
+    assert list(ours) == list(theirs) and ours.tolist() == theirs.tolist()
+    assert ours.subs(sp.Symbol(f"q_{{{','.join('0' * len(shape))}}}"), 7) == theirs.subs(theirs[(0,) * len(shape)], 7)
+
+
+@pytest.mark.parametrize(
+    "index",
+    [
+        (0, 0),
+        (1, 2),
+        (-1, -1),
+        (1, -3),
+        (sp.Integer(1), 1),
+        (0, sp.Integer(2)),
+        (slice(None), 1),
+        (1, slice(0, 2)),
+        (0,),
+        0,
+        1,
+        -1,
+    ],
+)
+def test_any_index_gives_what_sympy_gives(index: Any) -> None:
+    ours, theirs = symbol_grid("q", (2, 3)), _sympy_array("q", (2, 3))
+    assert ours[index] == theirs[index]
+
+
+@pytest.mark.parametrize("index", [(0, 3), (2, 0), (2, 3), (1, -4)])
+def test_an_index_past_the_end_is_refused_as_sympy_refuses_it(index: tuple[int, int]) -> None:
+    ours, theirs = symbol_grid("q", (2, 3)), _sympy_array("q", (2, 3))
+    with pytest.raises(ValueError) as sympys:
+        theirs[index]
+    with pytest.raises(ValueError, match=re.escape(str(sympys.value))):
+        ours[index]
+
+
+@pytest.mark.parametrize("shape", [(), (1,) * 7, (2, 0), "22"])
+def test_symbol_grids_take_one_to_six_positive_sizes(shape: Any) -> None:
+    with pytest.raises(VerifierError, match=r"^shape"):
+        symbol_grid("q", shape)
+
+
+def test_a_six_dimensional_grid_is_allowed() -> None:
+    assert symbol_grid("q", (1, 2, 1, 1, 1, 2)).shape == (1, 2, 1, 1, 1, 2)
+
+
+def test_a_grid_of_at_most_64_entries_shows_as_sympy_shows_it() -> None:
+    for shape in [(3,), (2, 2), (64,), (4, 16)]:
+        assert repr(symbol_grid("g", shape)) == repr(_sympy_array("g", shape))
+
+
+def test_a_larger_grid_shows_its_shape_count_and_end_entries() -> None:
+    assert repr(symbol_grid("g", (65,))) == "SymbolArray(shape=(65,), 65 entries: g_{0}, g_{1}, g_{2}, ..., g_{64})"
+    assert repr(symbol_grid("v", (5, 13))) == (
+        "SymbolArray(shape=(5, 13), 65 entries: v_{0,0}, v_{0,1}, v_{0,2}, ..., v_{4,12})"
+    )
