@@ -39,7 +39,8 @@ from .functional import (
     relu_into,
 )
 from .memory import ensure_fits
-from .parallel import parallel, row_bands, single_threaded_blas
+from .parallel import bands as bands_of
+from .parallel import elementwise_workers, parallel, row_bands, single_threaded_blas
 
 __all__ = [
     "BatchNormParams",
@@ -223,7 +224,7 @@ def _strides(block: Bottleneck) -> tuple[int, int]:
     return (block.stride, 1) if block.variant == "v1" else (1, block.stride)
 
 
-def _check_input(x: Any, params: BottleneckParams) -> np.ndarray:
+def _check_input(x: Any, params: BottleneckParams, finite: bool = True) -> np.ndarray:
     if not isinstance(params, BottleneckParams):
         raise VerifierTypeError(
             f"params must be a BottleneckParams (see bottleneck_params), got {type(params).__name__}"
@@ -236,7 +237,8 @@ def _check_input(x: Any, params: BottleneckParams) -> np.ndarray:
             f"input has {arr.shape[1]} channels but the block expects {params.block.in_channels} ({params.block!r})"
         )
     common_dtype(input=arr, weight=params.conv1)
-    ensure_finite("input", arr)
+    if finite:
+        ensure_finite("input", arr)
     return arr
 
 
@@ -296,20 +298,23 @@ class FoldedBottleneck:
         self._shapes: dict[tuple[int, ...], tuple[tuple[int, ...], int]] = {}
         self._lock = threading.Lock()
         if self.fast:
-            c, m = self.w1.shape[1], self.w1.shape[0]
+            m = self.w1.shape[0]
             self._w1 = np.ascontiguousarray(self.w1[:, :, 0, 0])
-            self._b1 = self.b1[:, None].copy()
+            # conv1's bias is not added: the ReLU keeps max(W1 x, -b1) instead of max(W1 x + b1, 0), which is
+            # the true activation minus b1, one pass fewer. The 3x3 conv's zero padding is then -b1, and its
+            # bias takes b2 + sum over taps of W2[:, :, u, v] @ b1, which the true activation would have added.
+            self._low1 = (-self.b1).astype(self.dtype)
+            b2 = self.b2 + np.einsum("oiuv,i->o", self.w2, self.b1).astype(self.dtype)
             # w2 rows: for kernel row u, the taps v = 0, 1, 2 side by side (matching the stacked copies)
             w2 = np.zeros((3, m, 3 * m + 1), self.dtype)
             for u in range(3):
                 for v in range(3):
                     w2[u, :, v * m : (v + 1) * m] = self.w2[:, :, u, v]
-            w2[0, :, 3 * m] = self.b2
+            w2[0, :, 3 * m] = b2
             self._w2 = w2
             bias3 = self.b3 if self.bd is None else self.b3 + self.bd
             self._w3 = np.concatenate([self.w3[:, :, 0, 0], bias3[:, None]], axis=1)
             self._wd = None if self.wd is None else np.ascontiguousarray(self.wd[:, :, 0, 0])
-            del c
 
     def __repr__(self) -> str:
         block = repr(self.block)
@@ -324,14 +329,15 @@ class FoldedBottleneck:
         s1, _ = _strides(self.block)
         h1, w1 = dict(self.block.convs())["conv1"].output_size(h, w)
         m = self.block.width
-        scratch = (3 * m + 1) * (h1 + 2) * w1 + (m + 1) * h1 * w1 + m * h1 * w1 + self.block.out_channels * h1 * w1
+        # stacked copies, conv2's output (+ a row of ones), its second accumulator, conv1's ReLU floor, shortcut
+        scratch = (3 * m + 1) * (h1 + 2) * w1 + (m + 1) * h1 * w1 + 2 * m * h1 * w1 + self.block.out_channels * h1 * w1
         if s1 != 1:
             scratch += self.block.in_channels * h1 * w1
         return (int(np.prod(out)) + scratch) * item
 
     def __call__(self, x: Any, out: np.ndarray | None = None) -> np.ndarray:
         """The block's output for ``x`` (N, C_in, H, W); ``out`` may be given to reuse an output array."""
-        arr = _check_input(x, self.params)
+        arr = _check_input(x, self.params, finite=self._checks_input_itself())
         if arr.shape not in self._shapes:  # the spec's shape walk is slow next to a forward pass: once per shape
             self._shapes = {arr.shape: (self.block.output_shape(arr.shape), self.workspace_bytes(arr.shape))}
         shape, workspace = self._shapes[arr.shape]
@@ -348,6 +354,15 @@ class FoldedBottleneck:
         self._fast(np.ascontiguousarray(arr), y)
         return y
 
+    def _checks_input_itself(self) -> bool:
+        """Whether the fast path must look at the input for NaN and infinities before it starts.
+
+        Unstrided, every input entry is read by conv1 at its own pixel, where a NaN or an infinity makes all
+        of conv1's outputs non-finite (0 * inf is NaN): a finite conv1 result then proves the input finite,
+        and checking it reads a quarter of the data. A strided conv1 skips pixels, so the input is checked.
+        """
+        return not self.fast or _strides(self.block)[0] != 1
+
     def _generic(self, x: np.ndarray) -> np.ndarray:
         s1, s2 = _strides(self.block)
         y = relu(conv2d(x, self.w1, self.b1, stride=s1), inplace=True)
@@ -360,7 +375,8 @@ class FoldedBottleneck:
         key = (h, w)
         if key not in self._buffers:
             m, cout = self.block.width, self.block.out_channels
-            stacked = np.zeros((3 * m + 1, (h + 2) * w), self.dtype)  # the zero border rows stay zero
+            stacked = np.empty((3 * m + 1, (h + 2) * w), self.dtype)
+            stacked[: 3 * m] = np.tile(self._low1, 3)[:, None]  # the padding, -b1 (see __init__), stays put
             stacked[3 * m] = 1
             a2 = np.empty((m + 1, h * w), self.dtype)
             a2[m] = 1
@@ -370,8 +386,11 @@ class FoldedBottleneck:
                     "stacked": stacked,
                     "a2": a2,
                     "bands": bands,
+                    "floor": np.repeat(self._low1[:, None], h * w, axis=1),  # full rows: NumPy's fast loop
                     "tmp": [np.empty((m, (r1 - r0) * w), self.dtype) for r0, r1 in bands],
                     "short": np.empty((cout, h * w), self.dtype) if self.wd is not None else a2[:0],
+                    "split_m": bands_of(m, workers=elementwise_workers(m * h * w)),
+                    "split_c": bands_of(cout, workers=elementwise_workers(cout * h * w)),
                 }
             }
         return self._buffers[key]
@@ -381,7 +400,8 @@ class FoldedBottleneck:
 
         Phase 1 (conv1, bn1, ReLU and the shifted copies) touches only its band's rows; phase 2 (conv2,
         conv3, shortcut, ReLU) reads one row beyond its band, so it starts when phase 1 is done everywhere.
-        With one band the products run on BLAS's threads; with several (``VERIFIER_THREADS``, see
+        With one band the products run whole on BLAS's threads and the elementwise passes are split by
+        channels over threads of their own; with several bands (``VERIFIER_THREADS``, see
         :mod:`verifier.numeric.parallel`) each band calls single-threaded BLAS on a thread of its own.
         """
         s1, _ = _strides(self.block)
@@ -390,46 +410,76 @@ class FoldedBottleneck:
         h, w = y.shape[2:]
         hw = h * w
         buf = self._workspace(h, w)
-        stacked, a2, short, bands = buf["stacked"], buf["a2"], buf["short"], buf["bands"]
+        stacked, a2, short, bands, floor = buf["stacked"], buf["a2"], buf["short"], buf["bands"], buf["floor"]
         left, mid, right = (stacked[k * m : (k + 1) * m].reshape(m, h + 2, w) for k in range(3))
         mid_flat = stacked[m : 2 * m, w : w + hw]
+        check_conv1 = not self._checks_input_itself()
+
+        def relu1_and_shift(r0: int, r1: int, c0: int, c1: int) -> None:
+            part = mid_flat[c0:c1, r0 * w : r1 * w]
+            np.maximum(part, floor[c0:c1, r0 * w : r1 * w], out=part)
+            left[c0:c1, r0 + 1 : r1 + 1, 1:] = mid[c0:c1, r0 + 1 : r1 + 1, : w - 1]
+            right[c0:c1, r0 + 1 : r1 + 1, : w - 1] = mid[c0:c1, r0 + 1 : r1 + 1, 1:]
+
+        def add_relu(acc: np.ndarray, term: np.ndarray, c0: int, c1: int) -> None:
+            part = acc[c0:c1]
+            part += term[c0:c1]
+            relu_into(part, part)
 
         def phase1(band: int, xi2: np.ndarray) -> None:
             r0, r1 = bands[band]
-            lo, hi = r0 * w, r1 * w
             # conv1 + bn1 + relu, written straight into the middle copy of the 3x3 conv's input
-            part = mid_flat[:, lo:hi]
-            np.matmul(self._w1, xi2[:, lo:hi], out=part)
-            part += self._b1
-            relu_into(part, part)
-            left[:, r0 + 1 : r1 + 1, 1:] = mid[:, r0 + 1 : r1 + 1, : w - 1]
-            right[:, r0 + 1 : r1 + 1, : w - 1] = mid[:, r0 + 1 : r1 + 1, 1:]
+            np.matmul(self._w1, xi2[:, r0 * w : r1 * w], out=mid_flat[:, r0 * w : r1 * w])
+            if check_conv1:
+                _ensure_finite_conv1(mid_flat[:, r0 * w : r1 * w], x)
+            if len(bands) > 1:
+                relu1_and_shift(r0, r1, 0, m)
+            else:
+                parallel([partial(relu1_and_shift, r0, r1, c0, c1) for c0, c1 in buf["split_m"]])
 
         def phase2(band: int, xi2: np.ndarray, yi: np.ndarray) -> None:
             r0, r1 = bands[band]
             lo, hi = r0 * w, r1 * w
             tmp = buf["tmp"][band]
+            whole = len(bands) == 1
             # conv2 + bn2: kernel row u reads the stacked copies shifted down by u image rows
             acc = a2[:m, lo:hi]
             np.matmul(self._w2[0], stacked[:, lo:hi], out=acc)
-            for u in (1, 2):
-                np.matmul(self._w2[u, :, : 3 * m], stacked[: 3 * m, u * w + lo : u * w + hi], out=tmp)
-                acc += tmp
-            relu_into(acc, acc)
+            np.matmul(self._w2[1, :, : 3 * m], stacked[: 3 * m, w + lo : w + hi], out=tmp)
+            acc += tmp
+            np.matmul(self._w2[2, :, : 3 * m], stacked[: 3 * m, 2 * w + lo : 2 * w + hi], out=tmp)
+            if whole:
+                parallel([partial(add_relu, acc, tmp, c0, c1) for c0, c1 in buf["split_m"]])
+            else:
+                add_relu(acc, tmp, 0, m)
             # conv3 + bn3 (+ the projection's bn) + shortcut + relu
             out = yi[:, lo:hi]
             np.matmul(self._w3, a2[:, lo:hi], out=out)
             if self._wd is None:
-                out += xi2[:, lo:hi]
+                shortcut = xi2[:, lo:hi]
             else:
-                np.matmul(self._wd, xi2[:, lo:hi], out=short[:, lo:hi])
-                out += short[:, lo:hi]
-            relu_into(out, out)
+                shortcut = short[:, lo:hi]
+                np.matmul(self._wd, xi2[:, lo:hi], out=shortcut)
+            if whole:
+                parallel([partial(add_relu, out, shortcut, c0, c1) for c0, c1 in buf["split_c"]])
+            else:
+                add_relu(out, shortcut, 0, out.shape[0])
 
-        with self._lock, single_threaded_blas(len(bands) > 1):
-            for i in range(n):
+        with self._lock, single_threaded_blas(len(bands) > 1), np.errstate(over="ignore", invalid="ignore"):
+            for i in range(n):  # an overflow or a non-finite input is reported by conv1's check instead
                 xi = x[i] if s1 == 1 else np.ascontiguousarray(x[i, :, ::s1, ::s1])
                 xi2 = xi.reshape(c, hw)
                 yi = y[i].reshape(-1, hw)
                 parallel([partial(phase1, k, xi2) for k in range(len(bands))])
                 parallel([partial(phase2, k, xi2, yi) for k in range(len(bands))])
+
+
+def _ensure_finite_conv1(part: np.ndarray, x: np.ndarray) -> None:
+    """Refuse a non-finite conv1 result: a NaN or infinite input (named with its index), or an overflow."""
+    if np.isfinite(part.min()) and np.isfinite(part.max()):
+        return
+    ensure_finite("input", x)
+    raise VerifierError(
+        f"the bottleneck's conv1 overflowed {part.dtype}: its result has non-finite entries although every "
+        "input is finite"
+    )

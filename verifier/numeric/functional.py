@@ -73,6 +73,9 @@ def common_dtype(**arrays: np.ndarray | None) -> np.dtype[Any]:
     dtype('O')
     """
     given = {name: a for name, a in arrays.items() if a is not None}
+    dtypes = {a.dtype for a in given.values()}
+    if len(dtypes) == 1 and (only := dtypes.pop()).kind == "f":  # the usual call: one float dtype throughout
+        return only
     floats = {name: a.dtype for name, a in given.items() if a.dtype.kind == "f"}
     if floats:
         exact = [name for name in given if name not in floats]
@@ -132,6 +135,16 @@ def _ensure_int64_safe(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, terms
 
 
 # -- conv2d ----------------------------------------------------------------------------------------------
+_SPECS: dict[Any, Conv2d] = {}  # conv_spec's answers by arguments (and their types), for repeated calls
+
+
+def _typed(value: Any) -> Any:
+    """A cache key that tells ``1`` from ``True`` and ``1.0``, and lists from tuples."""
+    if isinstance(value, (tuple, list)):
+        return (type(value), tuple(_typed(v) for v in value))
+    return (type(value), value)
+
+
 def conv_spec(
     input_shape: tuple[int, ...],
     weight_shape: tuple[int, ...],
@@ -150,6 +163,30 @@ def conv_spec(
     ...
     verifier.errors.VerifierError: input has 3 channels but weight expects 64 (groups=1) ...
     """
+    try:
+        key = _typed((input_shape, weight_shape, bias_shape, stride, padding, dilation, groups))
+        return _SPECS[key]
+    except TypeError:  # an unhashable argument: checked below, never cached
+        key = None
+    except KeyError:
+        pass
+    spec = _conv_spec(input_shape, weight_shape, bias_shape, stride, padding, dilation, groups)
+    if key is not None:
+        if len(_SPECS) >= 256:
+            _SPECS.clear()
+        _SPECS[key] = spec
+    return spec
+
+
+def _conv_spec(
+    input_shape: tuple[int, ...],
+    weight_shape: tuple[int, ...],
+    bias_shape: tuple[int, ...] | None,
+    stride: Any,
+    padding: Any,
+    dilation: Any,
+    groups: Any,
+) -> Conv2d:
     if len(input_shape) not in (3, 4):
         raise VerifierError(
             f"input must be 4-D (N, C, H, W) or 3-D (C, H, W), got {len(input_shape)}-D shape {tuple(input_shape)}"

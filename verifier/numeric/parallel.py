@@ -24,7 +24,7 @@ from contextlib import AbstractContextManager, nullcontext
 from functools import lru_cache
 from typing import Any
 
-__all__ = ["bands", "parallel", "row_bands", "single_threaded_blas", "workers"]
+__all__ = ["bands", "elementwise_workers", "parallel", "row_bands", "single_threaded_blas", "workers"]
 
 _POOL: ThreadPoolExecutor | None = None
 _POOL_SIZE = 0
@@ -58,6 +58,28 @@ def workers() -> int:
     if chosen.isdigit() and int(chosen) >= 1:
         return int(chosen)
     return 1
+
+
+#: Elementwise passes smaller than this many entries run whole: a thread hand-off costs more than it saves.
+ELEMENTWISE_MIN = 1 << 16
+
+
+def elementwise_workers(entries: int) -> int:
+    """Threads for one elementwise pass over ``entries`` values: every usable CPU (at most 4) when it is large.
+
+    NumPy's elementwise loops run on one core and release the GIL; splitting a large pass by rows keeps the
+    other cores busy between matrix products, which BLAS already spreads over them.
+
+    >>> elementwise_workers(100)
+    1
+    """
+    if entries < ELEMENTWISE_MIN:
+        return 1
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(cpus, 4))
 
 
 def bands(size: int, workers: int | None = None, min_size: int = 1) -> list[tuple[int, int]]:

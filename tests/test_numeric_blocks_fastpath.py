@@ -1,0 +1,81 @@
+"""The folded bottleneck's fast path: its shortcuts against the block written layer by layer.
+
+The fast path keeps conv1's activation shifted by its bias (max(W1 x, -b1) with a padding of -b1), splits
+the elementwise passes over threads, and looks for NaN and infinities in conv1's result instead of in the
+whole input. Each test compares it with :func:`bottleneck_forward` (nothing folded, nothing fused), or
+shows that a bad input is still refused.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from verifier import Bottleneck, VerifierError
+from verifier.numeric import FoldedBottleneck, bottleneck_forward, bottleneck_input, bottleneck_params
+from verifier.numeric import parallel as par
+
+
+@pytest.mark.parametrize(
+    "block",
+    [Bottleneck(32, 8), Bottleneck(32, 8, stride=2, variant="v1"), Bottleneck(32, 8, stride=2), Bottleneck(16, 8)],
+    ids=repr,
+)
+@pytest.mark.parametrize("bands", ["1", "3"])
+def test_exact_integer_blocks_agree_to_the_last_bit(block, bands, monkeypatch):
+    """Dyadic parameters make every float64 value exact: the shortcuts must give the same numbers, not close ones."""
+    monkeypatch.setenv("VERIFIER_THREADS", bands)
+    monkeypatch.setattr(par, "ELEMENTWISE_MIN", 1)  # split even these small passes over threads
+    params = bottleneck_params(block, seed=3, dtype="float64", integer=True)
+    exact_params = bottleneck_params(block, seed=3, dtype="object", integer=True)  # the same dyadic values
+    x = bottleneck_input(block, 2, 8, seed=4, dtype="float64", integer=True)
+    exact = bottleneck_forward(bottleneck_input(block, 2, 8, seed=4, dtype="object", integer=True), exact_params)
+    fast = FoldedBottleneck(params)(x)
+    assert np.array_equal(fast.astype(object), exact)  # equal as exact numbers: no rounding anywhere
+
+
+def test_the_padding_carries_conv1s_bias_so_borders_match():
+    """A large conv1 bias would show at once at the image border if the padding were 0 instead of -b1."""
+    block = Bottleneck(16, 4)
+    params = bottleneck_params(block, seed=0, dtype="float64")
+    bn1 = dataclasses.replace(params.bn1, bias=params.bn1.bias + 50.0)
+    params = dataclasses.replace(params, bn1=bn1)
+    x = bottleneck_input(block, 1, 7, seed=2, dtype="float64")
+    np.testing.assert_allclose(FoldedBottleneck(params)(x), bottleneck_forward(x, params), rtol=1e-12, atol=1e-10)
+
+
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_a_non_finite_input_is_refused_even_where_relu_would_hide_it(value):
+    """-inf in a channel whose conv1 weights are all positive gives -inf in every conv1 map: ReLU would make it 0."""
+    block = Bottleneck(16, 4)
+    params = bottleneck_params(block, seed=0, dtype="float32")
+    params = dataclasses.replace(params, conv1=np.abs(params.conv1) + np.float32(0.01))
+    x = bottleneck_input(block, 2, 6, seed=1, dtype="float32")
+    x[1, 5, 2, 3] = value
+    with pytest.raises(VerifierError, match=r"input has .* \(first at index \[1, 5, 2, 3\]\)"):
+        FoldedBottleneck(params)(x)
+
+
+def test_a_strided_conv1_still_refuses_nan_at_the_pixels_it_skips():
+    block = Bottleneck(32, 8, stride=2, variant="v1")
+    params = bottleneck_params(block, seed=0, dtype="float32")
+    x = bottleneck_input(block, 1, 8, seed=1, dtype="float32")
+    x[0, 0, 1, 1] = np.nan  # odd row and column: conv1 (stride 2) never reads it
+    with pytest.raises(VerifierError, match=r"input has 1 NaN"):
+        FoldedBottleneck(params)(x)
+
+
+def test_an_overflow_from_finite_inputs_is_reported_as_an_overflow():
+    block = Bottleneck(16, 4)
+    params = bottleneck_params(block, seed=0, dtype="float32")
+    x = np.full((1, 16, 4, 4), 3e38, np.float32)  # finite, but 16 of them summed leave float32
+    params = dataclasses.replace(params, conv1=np.abs(params.conv1) + np.float32(1))
+    with pytest.raises(VerifierError, match=r"overflowed float32.*every input is finite"):
+        FoldedBottleneck(params)(x)
+
+
+def test_elementwise_threads_only_for_large_passes():
+    assert par.elementwise_workers(par.ELEMENTWISE_MIN - 1) == 1
+    assert 1 <= par.elementwise_workers(par.ELEMENTWISE_MIN) <= 4
