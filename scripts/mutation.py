@@ -63,7 +63,7 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "symbolic.derive": ("verifier/symbolic/derive.py", SYMBOLIC_TESTS),
     "symbolic.counting": ("verifier/symbolic/counting.py", SYMBOLIC_TESTS),
-    "symbolic.linalg": ("verifier/symbolic/linalg.py", SYMBOLIC_TESTS),
+    "symbolic.linalg": ("verifier/symbolic/linalg.py", (*SYMBOLIC_TESTS, "tests/test_symbolic_linalg.py")),
 }
 
 THREAD_VARIABLES = ("VERIFIER_THREADS", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")

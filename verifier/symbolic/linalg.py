@@ -45,7 +45,10 @@ def rank_lower_bound(rows: Any, prime: int = PRIME) -> int:
         prime: a prime below 2**31.
     """
     try:
-        arr = np.asarray(rows.tolist() if isinstance(rows, sp.MatrixBase) else rows)
+        if isinstance(rows, sp.MatrixBase):  # the list of a matrix without rows is [], so keep its shape apart
+            arr = np.array(rows.tolist(), dtype=object).reshape(rows.shape)
+        else:
+            arr = np.asarray(rows)
     except ValueError as exc:  # ragged rows
         raise VerifierError(f"rows must be a 2-D matrix of integers: {exc}") from None
     if arr.ndim != 2:
@@ -54,11 +57,10 @@ def rank_lower_bound(rows: Any, prime: int = PRIME) -> int:
         m = np.mod(arr.astype(np.int64), prime)
     else:
         try:
-            m = np.array([[_as_int(v) % prime for v in row] for row in arr.tolist()], dtype=np.int64)
+            residues = [[_as_int(v) % prime for v in row] for row in arr.tolist()]
         except (TypeError, ValueError) as exc:
             raise VerifierError(f"rows must be a 2-D matrix of integers: {exc}") from None
-        if m.ndim != 2:
-            raise VerifierError("rows must be a 2-D matrix of integers")
+        m = np.array(residues, dtype=np.int64).reshape(arr.shape)  # a matrix without rows stays (0, columns)
     rank = 0
     n_rows, n_cols = m.shape
     for col in range(n_cols):
