@@ -44,12 +44,15 @@ def available_bytes() -> int | None:
         return None
 
 
-def ensure_fits(nbytes: int, what: str, *, available: int | None = None) -> None:
+def ensure_fits(
+    nbytes: int, what: str, *, available: int | None = None, advice: str = "use a smaller batch or input"
+) -> None:
     """Raise :class:`VerifierError` if ``nbytes`` exceeds the usable share of available memory.
 
     Args:
         nbytes: the estimate of what the work will allocate.
         what: the work, for the message (``"conv2d on input (8, 256, 56, 56)"``).
+        advice: what to do instead, the message's last words.
         available: bytes available; measured from the system when None.
     """
     if available is None and nbytes < SMALL:
@@ -60,5 +63,5 @@ def ensure_fits(nbytes: int, what: str, *, available: int | None = None) -> None
     if nbytes > SHARE * avail:
         raise VerifierError(
             f"{what} needs about {human_bytes(nbytes)} but only {human_bytes(avail)} of memory is available "
-            f"(at most {SHARE:.0%} of it is used); nothing was allocated: use a smaller batch or input"
+            f"(at most {SHARE:.0%} of it is used); nothing was allocated: {advice}"
         )

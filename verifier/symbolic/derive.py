@@ -18,6 +18,7 @@ w_{0,0,1,1}*x_{0,0,0} + w_{0,0,1,2}*x_{0,0,1} + w_{0,0,2,1}*x_{0,1,0} + w_{0,0,2
 from __future__ import annotations
 
 import itertools
+import math
 import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,8 +33,9 @@ from sympy.core.mul import Mul
 
 from .. import _validate as check
 from ..errors import VerifierError, VerifierTypeError
+from ..numeric.memory import ensure_fits
 from ..spec import Conv2d
-from .tensors import PlainSymbols, _check_conv, _flat
+from .tensors import SYMBOL_BYTES, PlainSymbols, _check_conv, _flat, _new_symbol
 
 __all__ = ["Tap", "output_map", "output_maps", "output_tensor", "taps"]
 
@@ -325,7 +327,57 @@ def output_map(
     _check_conv(conv)
     o = _check_map(conv, o)
     pos, size, _ = _geometry(conv, position, input_size)
+    if weights is None and bias is None and inputs is None:
+        return _symbolic_map(conv, o, pos, size)
+    _ensure_derivation_fits(conv, size, 1)
     return _Operands(conv, size, weights, bias, inputs).build(o, pos)
+
+
+#: Bytes one derived product takes (the product of two symbols and its place in the sum): about 140
+#: measured with tracemalloc, rounded up.
+PRODUCT_BYTES = 192
+
+
+def _ensure_derivation_fits(conv: Conv2d, size: Pair, maps: int) -> None:
+    """Refuse, with the estimate and before building anything, a derivation too large for the memory."""
+    symbols = math.prod(conv.weight_shape) + conv.in_channels * size[0] * size[1] + conv.out_channels
+    products = maps * conv.in_per_group * conv.kernel_pair[0] * conv.kernel_pair[1]
+    ensure_fits(
+        symbols * SYMBOL_BYTES + products * PRODUCT_BYTES,
+        f"deriving {maps:,} output map(s) of {conv!r} ({symbols:,} symbols, up to {products:,} products)",
+        advice="derive fewer maps (output_map derives one) or use fewer channels or a smaller input",
+    )
+
+
+#: Layers with at most this many weight and input symbols derive single maps from their cached tensors.
+_WHOLE_TENSORS_UP_TO = 1 << 18
+
+
+def _symbolic_map(conv: Conv2d, o: int, pos: Pair, size: Pair) -> sp.Expr:
+    """One map over symbols, making only the symbols it reads (not the layer's whole tensors).
+
+    The symbols are the ones :func:`weight_tensor` and :func:`input_tensor` hold (equal names), so the
+    result equals the map :func:`output_maps` derives.
+    """
+    rows, cols = _tap_lists(conv, pos, size)
+    count = conv.in_per_group * len(rows) * len(cols)
+    ensure_fits(count * (PRODUCT_BYTES + 2 * SYMBOL_BYTES), f"deriving output map {o} of {conv!r} ({count:,} products)")
+    first = (o // conv.out_per_group) * conv.in_per_group
+    if math.prod(conv.weight_shape) + conv.in_channels * size[0] * size[1] <= _WHOLE_TENSORS_UP_TO:
+        return _Operands(conv, size, None, None, None).build(o, pos)  # small: the cached tensors are cheaper
+    make = _new_symbol
+    pairs = [
+        (make(f"w_{{{o},{i},{u},{v}}}"), make(f"x_{{{first + i},{h},{w}}}"))
+        for i in range(conv.in_per_group)
+        for u, h in rows
+        for v, w in cols
+    ]
+    bias = make(f"b_{{{o}}}") if conv.bias else None
+    fast = _canonical_sum(pairs, bias)
+    if fast is not None:
+        return fast
+    total = sp.Add(*[a * b for a, b in pairs])  # pragma: no cover - distinct plain symbols always take the shortcut
+    return total if bias is None else bias + total
 
 
 def output_maps(
@@ -344,6 +396,7 @@ def output_maps(
     """
     _check_conv(conv)
     pos, size, _ = _geometry(conv, position, input_size)
+    _ensure_derivation_fits(conv, size, conv.out_channels)
     ops = _Operands(conv, size, weights, bias, inputs)
     return tuple(ops.build(o, pos) for o in range(conv.out_channels))
 
@@ -363,6 +416,7 @@ def output_tensor(
     """
     _check_conv(conv)
     _, size, (ho, wo) = _geometry(conv, (0, 0), input_size)
+    _ensure_derivation_fits(conv, size, conv.out_channels * ho * wo)
     ops = _Operands(conv, size, weights, bias, inputs)
     flat = [ops.build(o, (r, c)) for o in range(conv.out_channels) for r in range(ho) for c in range(wo)]
     return sp.ImmutableDenseNDimArray(flat, (conv.out_channels, ho, wo))
