@@ -260,7 +260,8 @@ def conv2d(
         conv_workspace_bytes(spec, x4.shape, dtype), f"conv2d on input {tuple(x.shape)}"
     )  # before any allocation
     out_size = x4.shape[0] * spec.out_channels * ho * wo
-    input_after = dtype.kind == "f" and out_size < x.size  # the output's check covers the input (see below)
+    # the output's check covers the input when the output is smaller and every input entry is read (see below)
+    input_after = dtype.kind == "f" and out_size < x.size and _reads_every_input(spec, x4.shape[2], x4.shape[3])
     largest = {"input": np.inf, "bias": 0.0}
     for name, arr in (("input", x), ("weight", w), ("bias", b)):
         if arr is not None and not (input_after and name == "input"):
@@ -286,6 +287,32 @@ def conv2d(
         if not bound < float(np.finfo(dtype).max):  # could overflow (or the input is unchecked): look
             _ensure_finite_result(out, x)
     return out if batched else out[0]
+
+
+def _reads_every_input(spec: Conv2d, h: int, w: int) -> bool:
+    """Whether some output reads every input entry: strides and dilation gaps can leave pixels that no
+    output reads (and whose NaN would then go unnoticed in the output).
+
+    At stride 1 the taps of kernel offset u read rows u*d - top .. u*d - top + H_out - 1; the first offset
+    starts at or before row 0, the last ends at or after row H - 1, and consecutive offsets leave no gap
+    when d <= H_out. Otherwise the rows (and columns) the taps reach are counted.
+
+    >>> _reads_every_input(Conv2d(1, 1, 1, stride=2), 9, 9), _reads_every_input(Conv2d(1, 1, 3, dilation=4), 9, 9)
+    (False, False)
+    >>> _reads_every_input(Conv2d(1, 1, 3, dilation=3), 9, 9), _reads_every_input(Conv2d(1, 1, 3, stride=2), 9, 9)
+    (True, True)
+    """
+    ho, wo = spec.output_size(h, w)
+    (top, _), (left, _) = spec.padding_amounts
+    for size, out, lo, k, s, d in zip(
+        (h, w), (ho, wo), (top, left), spec.kernel_pair, spec.stride_pair, spec.dilation_pair, strict=True
+    ):
+        if s == 1:
+            if k > 1 and d > out:
+                return False
+        elif len({r * s - lo + u * d for r in range(out) for u in range(k)} & set(range(size))) < size:
+            return False
+    return True
 
 
 def _ensure_finite_result(out: np.ndarray, x: np.ndarray) -> None:
