@@ -104,3 +104,21 @@ def test_counts_over_nested_lists_equal_counts_of_each_part():
     assert count_free_symbols(exprs) == 6
     assert count_multiplications(exprs) == 1 + 2
     assert count_free_symbols([list(w), [w[0, 0]]]) == 6
+
+
+def test_free_symbols_agree_with_sympys_including_bound_variables():
+    from verifier.symbolic import free_symbols
+
+    x, y, z, n = sp.symbols("x y z n")
+    k = sp.Symbol("k", integer=True)
+    exprs = [
+        sp.Sum(x * n, (n, 0, 3)) + y**2 * z,  # n is bound inside the sum, free nowhere else
+        sp.Integral(x * y, (x, 0, 1)) * x,  # x bound inside, free outside
+        sp.Integer(3),
+        2 * x ** (y + 1) - sp.Rational(1, 2) * k,
+        sp.sin(z) * sp.Max(x, 0),
+        sp.Lambda(x, x + y),
+    ]
+    for expr in exprs:
+        assert free_symbols(expr) == expr.free_symbols
+    assert free_symbols(exprs) == set().union(*(e.free_symbols for e in exprs))

@@ -62,10 +62,19 @@ def free_symbols(obj: Any) -> set[sp.Symbol]:
     symbol = sp.Symbol
     for chunk in _chunks(obj):
         out.update([leaf for leaf in chunk if type(leaf) is symbol])  # a tensor of symbols: one C-level pass
-        for leaf in chunk:
-            if type(leaf) is not symbol:
-                out |= leaf.free_symbols
+        stack = [leaf for leaf in chunk if type(leaf) is not symbol]
+        while stack:  # sums, products and powers bind no variable: walk them; ask anything else
+            node = stack.pop()
+            if type(node) in _PLAIN_NODES:
+                args = node._args
+                out.update([a for a in args if type(a) is symbol])
+                stack.extend(a for a in args if type(a) is not symbol and not a.is_Number)
+            elif not node.is_Number:
+                out |= node.free_symbols
     return out
+
+
+_PLAIN_NODES = (sp.Add, sp.Mul, sp.Pow)
 
 
 def count_free_symbols(obj: Any) -> int:
