@@ -55,7 +55,7 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
         "verifier/numeric/reference.py",
         (*NUMERIC_TESTS, "tests/test_reference.py", "tests/test_numeric_blocks.py"),
     ),
-    "numeric.memory": ("verifier/numeric/memory.py", NUMERIC_TESTS),
+    "numeric.memory": ("verifier/numeric/memory.py", (*NUMERIC_TESTS, "tests/test_numeric_memory.py")),
     "numeric.blocks": ("verifier/numeric/blocks.py", NUMERIC_TESTS),
     "symbolic.tensors": (
         "verifier/symbolic/tensors.py",
