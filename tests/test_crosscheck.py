@@ -108,3 +108,13 @@ def test_full_size_bottleneck_equals_the_derivation_exactly_at_all_chosen_pixels
     assert result.channels == 256
     assert result.exact, result
     assert result.ok, result
+
+
+def test_the_repr_says_which_data_each_verdict_is_about():
+    from verifier.crosscheck import CrossCheck
+
+    check = CrossCheck(((0, 0), (1, 1)), 256, True, 0, 12.5, 2.0**52, 2.0**-40, "float64", 0.1)
+    text = repr(check)
+    assert "2 pixels x 256 maps" in text and "integer data equal" in text
+    assert "float64 data max abs error 12.5 for outputs up to 4.5e+15" in text
+    assert "integer data 3 mismatches" in repr(CrossCheck(((0, 0),), 4, False, 3, 0.0, 1.0, 2.0**-12, "float32", 0.1))

@@ -68,14 +68,18 @@ class CrossCheck:
         return self.exact and self.max_abs_error <= self.tolerance * (1.0 + self.max_abs_output)
 
     def as_dict(self) -> dict[str, Any]:
-        """The JSON contract of ``verifier run``'s ``crosscheck``: points, max_abs_error, exact."""
+        """The JSON contract of ``verifier run``'s ``crosscheck``: points, max_abs_error, exact.
+
+        ``exact`` is the verdict on the integer data (every value equal, zero tolerance); ``max_abs_error``
+        is the largest difference on the run's float data, which rounds: two comparisons, two keys.
+        """
         return {"points": len(self.points), "max_abs_error": self.max_abs_error, "exact": self.exact}
 
     def __repr__(self) -> str:
-        verdict = "exact" if self.exact else f"{self.mismatches} mismatches"
+        verdict = "equal" if self.exact else f"{self.mismatches} mismatches"
         return (
-            f"CrossCheck({len(self.points)} pixels x {self.channels} maps: {verdict}; "
-            f"{self.dtype} max abs error {self.max_abs_error:.3g})"
+            f"CrossCheck({len(self.points)} pixels x {self.channels} maps: integer data {verdict}; "
+            f"{self.dtype} data max abs error {self.max_abs_error:.3g} for outputs up to {self.max_abs_output:.3g})"
         )
 
 
