@@ -112,8 +112,11 @@ def count_multiplications(expr: Any) -> int:
             if arg.is_Atom:
                 continue
             if type(arg) is Mul:  # the common term of a sum, counted here rather than pushed and popped
-                total += len(arg._args) - 1
-                stack.extend(a for a in arg._args if not a.is_Atom)
+                factors = arg._args
+                total += len(factors) - 1
+                for factor in factors:
+                    if not factor.is_Atom:
+                        stack.append(factor)
             else:
                 stack.append(arg)
     return total
