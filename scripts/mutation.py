@@ -53,7 +53,7 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "numeric.functional": ("verifier/numeric/functional.py", NUMERIC_TESTS),
     "numeric.reference": (
         "verifier/numeric/reference.py",
-        (*NUMERIC_TESTS, "tests/test_reference.py", "tests/test_numeric_blocks.py"),
+        (*NUMERIC_TESTS, "tests/test_reference.py", "tests/test_numeric_reference.py", "tests/test_numeric_blocks.py"),
     ),
     "numeric.memory": ("verifier/numeric/memory.py", (*NUMERIC_TESTS, "tests/test_numeric_memory.py")),
     "numeric.blocks": ("verifier/numeric/blocks.py", NUMERIC_TESTS),
