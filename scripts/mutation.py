@@ -62,7 +62,10 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
         (*SYMBOLIC_TESTS, "tests/test_symbolic_fastpaths.py", "tests/test_symbolic_tensors.py"),
     ),
     "symbolic.derive": ("verifier/symbolic/derive.py", SYMBOLIC_TESTS),
-    "symbolic.counting": ("verifier/symbolic/counting.py", SYMBOLIC_TESTS),
+    "symbolic.counting": (
+        "verifier/symbolic/counting.py",
+        (*SYMBOLIC_TESTS, "tests/test_symbolic_fastpaths.py", "tests/test_symbolic_linear_terms.py"),
+    ),
     "symbolic.linalg": ("verifier/symbolic/linalg.py", (*SYMBOLIC_TESTS, "tests/test_symbolic_linalg.py")),
 }
 
