@@ -50,18 +50,32 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
             "tests/test_hardening_models.py",
         ),
     ),
-    "numeric.functional": ("verifier/numeric/functional.py", NUMERIC_TESTS),
+    "numeric.functional": (
+        "verifier/numeric/functional.py",
+        (*NUMERIC_TESTS, "tests/test_numeric_nonfinite_anywhere.py", "tests/test_numeric_blocks_fastpath.py"),
+    ),
     "numeric.reference": (
         "verifier/numeric/reference.py",
         (*NUMERIC_TESTS, "tests/test_reference.py", "tests/test_numeric_reference.py", "tests/test_numeric_blocks.py"),
     ),
     "numeric.memory": ("verifier/numeric/memory.py", (*NUMERIC_TESTS, "tests/test_numeric_memory.py")),
-    "numeric.blocks": ("verifier/numeric/blocks.py", NUMERIC_TESTS),
+    "numeric.blocks": (
+        "verifier/numeric/blocks.py",
+        (
+            *NUMERIC_TESTS,
+            "tests/test_numeric_blocks.py",
+            "tests/test_numeric_blocks_fastpath.py",
+            "tests/test_crosscheck.py",
+        ),
+    ),
     "symbolic.tensors": (
         "verifier/symbolic/tensors.py",
         (*SYMBOLIC_TESTS, "tests/test_symbolic_fastpaths.py", "tests/test_symbolic_tensors.py"),
     ),
-    "symbolic.derive": ("verifier/symbolic/derive.py", SYMBOLIC_TESTS),
+    "symbolic.derive": (
+        "verifier/symbolic/derive.py",
+        (*SYMBOLIC_TESTS, "tests/test_symbolic_limits.py", "tests/test_symbolic_fastpaths.py"),
+    ),
     "symbolic.counting": (
         "verifier/symbolic/counting.py",
         (*SYMBOLIC_TESTS, "tests/test_symbolic_fastpaths.py", "tests/test_symbolic_linear_terms.py"),
