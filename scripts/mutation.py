@@ -65,6 +65,7 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
             *NUMERIC_TESTS,
             "tests/test_numeric_blocks.py",
             "tests/test_numeric_blocks_fastpath.py",
+            "tests/test_numeric_blocks_generic.py",
             "tests/test_crosscheck.py",
         ),
     ),

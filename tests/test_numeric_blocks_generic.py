@@ -6,12 +6,14 @@ identity shortcut and a strided first 1x1 among them, must give exactly what the
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from fractions import Fraction
 
 import numpy as np
 import pytest
 
-from verifier import Bottleneck
+from verifier import Bottleneck, VerifierError, VerifierTypeError
 from verifier.numeric import FoldedBottleneck, bottleneck_forward, bottleneck_input, bottleneck_params
 
 GENERIC = [
@@ -77,3 +79,58 @@ def test_batch_norm_parameters_show_their_channels_and_eps() -> None:
     assert repr(params.bn3) == "BatchNormParams(8 channels, eps=1e-05)"
     exact = bottleneck_params(Bottleneck(8, 2), dtype="object", integer=True)
     assert repr(exact.bn2) == "BatchNormParams(2 channels, eps=1/65536)"
+
+
+def _held_bytes(folded: FoldedBottleneck, output: np.ndarray, stride: int) -> int:
+    """Bytes of the output and of the buffers the fast path allocated and keeps (views excluded)."""
+    [((h, w), buffers)] = folded._buffers.items()
+    arrays = [buffers["stacked"], buffers["a2"], buffers["floor"], *buffers["tmp"], buffers["short"]]
+    strided_copy = folded.block.in_channels * h * w * output.itemsize if stride != 1 else 0
+    return output.nbytes + sum(a.nbytes for a in arrays if a.base is None) + strided_copy
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    ("block", "stride"),
+    [
+        (Bottleneck(32, 16, projection=True), 1),
+        (Bottleneck(64, 16, stride=2, variant="v1"), 2),
+        (Bottleneck(64, 16), 1),
+    ],
+    ids=repr,
+)
+def test_the_workspace_estimate_is_what_the_fast_path_allocates(block: Bottleneck, stride: int, dtype: str) -> None:
+    folded = FoldedBottleneck(bottleneck_params(block, seed=0, dtype=dtype))  # type: ignore[arg-type]
+    x = bottleneck_input(block, batch=2, size=(9, 7), seed=1, dtype=dtype)  # type: ignore[arg-type]
+    assert folded.fast
+    held = _held_bytes(folded, folded(x), stride)
+    if block.has_projection:
+        assert folded.workspace_bytes(x.shape) == held
+    else:  # an identity block keeps no shortcut buffer, which the estimate still counts (out_channels rows)
+        assert folded.workspace_bytes(x.shape) == held + block.out_channels * 9 * 7 * x.itemsize
+
+
+def test_a_forward_pass_too_large_for_memory_names_the_bottleneck_and_its_input(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from verifier.numeric import memory
+
+    monkeypatch.setattr(memory, "available_bytes", lambda: 1024)
+    block = Bottleneck(64, 16)
+    folded = FoldedBottleneck(bottleneck_params(block, dtype="float32"))
+    x = np.zeros((256, 64, 32, 32), np.float32)  # a workspace over the 64 MiB below which the system is not asked
+    with pytest.raises(VerifierError, match=re.escape("the bottleneck on input (256, 64, 32, 32) needs about")):
+        folded(x)
+
+
+def test_a_folded_block_refuses_anything_but_bottleneck_params() -> None:
+    with pytest.raises(VerifierTypeError, match=re.escape("params must be BottleneckParams, got str")):
+        FoldedBottleneck("params")  # type: ignore[arg-type]
+
+
+def test_a_spare_projection_batch_norm_on_an_identity_block_is_ignored() -> None:
+    block = Bottleneck(16, 4)
+    params = bottleneck_params(block, seed=6, dtype="float64", integer=True)
+    spare = dataclasses.replace(params, downsample_bn=params.bn3)
+    x = bottleneck_input(block, batch=1, size=5, seed=7, dtype="float64", integer=True)
+    np.testing.assert_array_equal(FoldedBottleneck(spare)(x), bottleneck_forward(x, params))
