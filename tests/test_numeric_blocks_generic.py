@@ -134,3 +134,38 @@ def test_a_spare_projection_batch_norm_on_an_identity_block_is_ignored() -> None
     spare = dataclasses.replace(params, downsample_bn=params.bn3)
     x = bottleneck_input(block, batch=1, size=5, seed=7, dtype="float64", integer=True)
     np.testing.assert_array_equal(FoldedBottleneck(spare)(x), bottleneck_forward(x, params))
+    np.testing.assert_array_equal(bottleneck_forward(x, spare), bottleneck_forward(x, params))
+
+
+@pytest.mark.parametrize(("dtype", "size"), [("float32", "64.0 MiB"), ("float64", "128.0 MiB"), ("object", "1.0 GiB")])
+def test_an_input_too_large_for_memory_is_refused_with_its_size(
+    monkeypatch: pytest.MonkeyPatch, dtype: str, size: str
+) -> None:
+    from verifier.numeric import memory
+
+    monkeypatch.setattr(memory, "available_bytes", lambda: 1024)
+    # 256 maps of 256 x 256: 2**24 entries, of 4 or 8 bytes, or a pointer and a number (64 bytes) for objects
+    message = f"an input of shape (1, 256, 256, 256) needs about {size}"
+    with pytest.raises(VerifierError, match=re.escape(message)):
+        bottleneck_input(Bottleneck(), size=256, dtype=dtype)  # type: ignore[arg-type]
+
+
+def test_inputs_default_to_one_standard_normal_sample_and_integers_span_minus_3_to_3() -> None:
+    block = Bottleneck(8, 2)
+    x = bottleneck_input(block, size=(6, 5))
+    assert x.shape == (1, 8, 6, 5) and x.dtype == np.float32
+    np.testing.assert_array_equal(x, np.random.default_rng(0).standard_normal((1, 8, 6, 5)).astype(np.float32))
+    whole = bottleneck_input(block, batch=3, size=12, integer=True, dtype="float64")
+    assert set(np.unique(whole).tolist()) == {-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0}
+    with pytest.raises(VerifierError, match=re.escape("input shape must be positive ints, got 0 at axis 0")):
+        bottleneck_input(block, batch=0)
+    with pytest.raises(VerifierError, match=re.escape("input shape must be positive ints, got 2.0 at axis 0")):
+        bottleneck_input(block, batch=2.0)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("x", ["abc", [[1, 2]], np.zeros((1, 8, 3, 3), bool)], ids=["str", "2-D", "bool"])
+def test_a_bad_input_to_either_pass_is_named_input(x: object) -> None:
+    params = bottleneck_params(Bottleneck(8, 2), dtype="float64")
+    for forward in (bottleneck_forward, lambda a, p: FoldedBottleneck(p)(a)):
+        with pytest.raises(VerifierError, match=r"^input "):
+            forward(x, params)
