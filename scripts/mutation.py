@@ -52,7 +52,12 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "numeric.functional": (
         "verifier/numeric/functional.py",
-        (*NUMERIC_TESTS, "tests/test_numeric_nonfinite_anywhere.py", "tests/test_numeric_blocks_fastpath.py"),
+        (
+            *NUMERIC_TESTS,
+            "tests/test_numeric_nonfinite_anywhere.py",
+            "tests/test_numeric_blocks_fastpath.py",
+            "tests/test_numeric_conv_cache.py",
+        ),
     ),
     "numeric.reference": (
         "verifier/numeric/reference.py",
