@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 import sympy as sp
 
@@ -75,3 +76,71 @@ def test_the_cli_refuses_a_huge_derivation_quickly_and_without_a_traceback():
     assert done.returncode == 2, done
     assert "Traceback" not in done.stderr
     assert "100,000,000 products" in done.stderr and "nothing was allocated" in done.stderr
+
+
+@pytest.mark.parametrize("bad", [sp.oo, -sp.oo, sp.nan, sp.zoo, sp.Symbol("t") - sp.oo])
+@pytest.mark.parametrize("where", ["weights", "bias", "inputs"])
+def test_infinite_and_undefined_sympy_entries_are_refused_by_name(bad, where):
+    conv = Conv2d(2, 1, 1)
+    given = {"weights": [[[[1]], [[2]]]], "bias": [3], "inputs": [[[4]], [[5]]]}
+    flat = {"weights": lambda v: [[[[v]], [[2]]]], "bias": lambda v: [v], "inputs": lambda v: [[[v]], [[5]]]}
+    given[where] = flat[where](bad)
+    with pytest.raises(VerifierError, match=rf"{where} entries must be finite, got"):
+        output_map(conv, 0, (0, 0), (1, 1), **given)
+
+
+def _captured(monkeypatch):
+    """Record every estimate the derivation hands to the memory guard, in bytes, with its advice."""
+    seen = []
+
+    def record(nbytes, what, *, advice="", available=None):
+        seen.append((nbytes, what, advice))
+
+    monkeypatch.setattr(derive, "ensure_fits", record)
+    return seen
+
+
+@pytest.mark.parametrize(
+    "conv, size", [(Conv2d(6, 4, 3, padding=1, groups=2), (5, 7)), (Conv2d(3, 5, 1, bias=False), (2, 3))]
+)
+def test_the_estimate_counts_every_symbol_and_product(conv, size, monkeypatch):
+    seen = _captured(monkeypatch)
+    ho, wo = conv.output_size(*size)
+    kh, kw = conv.kernel_pair
+    weights = conv.out_channels * (conv.in_channels // conv.groups) * kh * kw
+    symbols = weights + conv.in_channels * size[0] * size[1] + conv.out_channels
+    per_map = (conv.in_channels // conv.groups) * kh * kw  # every tap, padding included: an upper bound
+
+    output_maps(conv, (0, 0), size)
+    output_tensor(conv, size)
+    output_map(conv, 1, (0, 0), size, inputs=np.ones((conv.in_channels, *size), dtype=int).astype(object))
+    maps = [conv.out_channels, conv.out_channels * ho * wo, 1]
+    assert [n for n, _, _ in seen] == [
+        symbols * tensors.SYMBOL_BYTES + m * per_map * derive.PRODUCT_BYTES for m in maps
+    ]
+    assert all("derive fewer maps" in advice for _, _, advice in seen)
+    assert f"({symbols:,} symbols, up to {conv.out_channels * per_map:,} products)" in seen[0][1]
+
+
+def test_a_single_wide_map_is_estimated_from_its_own_products(monkeypatch):
+    conv = Conv2d(300, 2, 3, padding=1, bias=False)
+    monkeypatch.setattr(derive, "_WHOLE_TENSORS_UP_TO", 0)
+    seen = _captured(monkeypatch)
+    output_map(conv, 1, (0, 0), (4, 4))  # a corner: 2 x 2 of the 3 x 3 taps lie inside the image
+    products = 300 * 2 * 2
+    assert seen == [
+        (
+            products * (derive.PRODUCT_BYTES + 2 * tensors.SYMBOL_BYTES),
+            f"deriving output map 1 of {conv!r} ({products:,} products)",
+            "use fewer input channels or a smaller kernel",
+        )
+    ]
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_a_wide_single_map_has_a_bias_exactly_when_the_conv_has(bias, monkeypatch):
+    monkeypatch.setattr(derive, "_WHOLE_TENSORS_UP_TO", 0)
+    conv = Conv2d(5, 2, 1, bias=bias)
+    expr = output_map(conv, 1, (0, 0), (1, 1))
+    assert (sp.Symbol("b_{1}") in expr.free_symbols) is bias
+    assert expr == output_maps(conv, (0, 0), (1, 1))[1]

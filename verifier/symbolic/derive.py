@@ -361,7 +361,11 @@ def _symbolic_map(conv: Conv2d, o: int, pos: Pair, size: Pair) -> sp.Expr:
     """
     rows, cols = _tap_lists(conv, pos, size)
     count = conv.in_per_group * len(rows) * len(cols)
-    ensure_fits(count * (PRODUCT_BYTES + 2 * SYMBOL_BYTES), f"deriving output map {o} of {conv!r} ({count:,} products)")
+    ensure_fits(
+        count * (PRODUCT_BYTES + 2 * SYMBOL_BYTES),
+        f"deriving output map {o} of {conv!r} ({count:,} products)",
+        advice="use fewer input channels or a smaller kernel",
+    )
     first = (o // conv.out_per_group) * conv.in_per_group
     if math.prod(conv.weight_shape) + conv.in_channels * size[0] * size[1] <= _WHOLE_TENSORS_UP_TO:
         return _Operands(conv, size, None, None, None).build(o, pos)  # small: the cached tensors are cheaper
