@@ -79,3 +79,27 @@ def test_an_overflow_from_finite_inputs_is_reported_as_an_overflow():
 def test_elementwise_threads_only_for_large_passes():
     assert par.elementwise_workers(par.ELEMENTWISE_MIN - 1) == 1
     assert 1 <= par.elementwise_workers(par.ELEMENTWISE_MIN) <= 4
+
+
+@pytest.mark.parametrize("where", ["conv2", "conv3"])
+def test_an_overflow_after_conv1_is_reported_too(where):
+    block = Bottleneck(16, 4)
+    params = bottleneck_params(block, seed=0, dtype="float32")
+    big = np.full_like(getattr(params, where), 1e36)
+    params = dataclasses.replace(params, **{where: big})
+    x = np.full((1, 16, 4, 4), 1e4, np.float32)
+    with pytest.raises(VerifierError, match=r"bottleneck overflowed float32"):
+        FoldedBottleneck(params)(x)
+    with pytest.raises(VerifierError, match=r"overflowed float32"):  # the definition refuses it as well
+        bottleneck_forward(x, params)
+
+
+def test_the_residual_add_overflowing_is_reported():
+    block = Bottleneck(16, 4)
+    params = bottleneck_params(block, seed=0, dtype="float32")
+    bn3 = dataclasses.replace(params.bn3, bias=np.full_like(params.bn3.bias, 2e38))
+    params = dataclasses.replace(params, bn3=bn3, conv1=params.conv1 * np.float32(1e-30))  # conv1 stays finite
+    x = np.full((1, 16, 4, 4), 2e38, np.float32)  # finite, and so is 2e38 plus a small conv3 result, but not the sum
+    x[0, :, 1:, :] = 0.5
+    with pytest.raises(VerifierError, match=r"bottleneck overflowed float32"):
+        FoldedBottleneck(params)(x)

@@ -333,6 +333,7 @@ class FoldedBottleneck:
         scratch = (3 * m + 1) * (h1 + 2) * w1 + (m + 1) * h1 * w1 + 2 * m * h1 * w1 + self.block.out_channels * h1 * w1
         if s1 != 1:
             scratch += self.block.in_channels * h1 * w1
+        scratch += h1 * w1  # the row of zeros the ReLUs compare against, kept once per length
         return (int(np.prod(out)) + scratch) * item
 
     def __call__(self, x: Any, out: np.ndarray | None = None) -> np.ndarray:
@@ -352,6 +353,12 @@ class FoldedBottleneck:
             return result
         y = np.empty(shape, self.dtype) if out is None else out
         self._fast(np.ascontiguousarray(arr), y)
+        if not (np.isfinite(y.min()) and np.isfinite(y.max())):  # conv2, conv3 or the add left the float range
+            ensure_finite("input", arr)
+            raise VerifierError(
+                f"the bottleneck overflowed {self.dtype}: its output has non-finite entries although every input "
+                "is finite"
+            )
         return y
 
     def _checks_input_itself(self) -> bool:
