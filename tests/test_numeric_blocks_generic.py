@@ -172,3 +172,37 @@ def test_a_bad_input_to_either_pass_is_named_input(x: object) -> None:
     for forward in (bottleneck_forward, lambda a, p: FoldedBottleneck(p)(a)):
         with pytest.raises(VerifierError, match=r"^input "):
             forward(x, params)
+
+
+def test_an_infinite_input_times_a_zero_weight_is_refused_as_input_not_as_a_warning() -> None:
+    # 0 * inf is an invalid operation: the fast path must stay quiet about it (the suite turns warnings into
+    # errors) and name the infinite entry, which conv1's finite-result check then finds
+    block = Bottleneck(16, 4)
+    params = bottleneck_params(block, seed=1, dtype="float64", integer=True)
+    conv1 = params.conv1.copy()
+    conv1[:, 5] = 0  # input channel 5 reaches no conv1 output
+    folded = FoldedBottleneck(dataclasses.replace(params, conv1=conv1))
+    assert folded.fast
+    x = bottleneck_input(block, batch=2, size=(6, 5), seed=2, dtype="float64", integer=True)
+    x[1, 5, 2, 3] = np.inf
+    message = "input has 0 NaN and 1 infinite entries (first at index [1, 5, 2, 3])"
+    with pytest.raises(VerifierError, match=re.escape(message)):
+        folded(x)
+
+
+@pytest.mark.parametrize(
+    "block", [Bottleneck(16, 4), Bottleneck(16, 4, stride=2, variant="v1", projection=True)], ids=repr
+)
+def test_a_float32_block_keeps_every_folded_array_and_buffer_in_float32(block: Bottleneck) -> None:
+    # float64 anywhere would make NumPy leave float32 BLAS for a slower mixed loop and double the memory
+    folded = FoldedBottleneck(bottleneck_params(block, seed=3, dtype="float32"))
+    folded(bottleneck_input(block, batch=1, size=(5, 4), seed=4, dtype="float32"))
+    arrays = {
+        name: getattr(folded, name) for name in ("_w1", "_w2", "_w3", "_low1", "w1", "b1", "w2", "b2", "w3", "b3")
+    }
+    if block.has_projection:
+        arrays.update(_wd=folded._wd, wd=folded.wd, bd=folded.bd)
+    [buffers] = folded._buffers.values()
+    arrays.update({key: buffers[key] for key in ("stacked", "a2", "floor", "short")})
+    arrays.update({f"tmp{i}": t for i, t in enumerate(buffers["tmp"])})
+    assert {name: a.dtype for name, a in arrays.items()} == dict.fromkeys(arrays, np.dtype(np.float32))
