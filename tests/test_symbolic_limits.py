@@ -144,3 +144,28 @@ def test_a_wide_single_map_has_a_bias_exactly_when_the_conv_has(bias, monkeypatc
     expr = output_map(conv, 1, (0, 0), (1, 1))
     assert (sp.Symbol("b_{1}") in expr.free_symbols) is bias
     assert expr == output_maps(conv, (0, 0), (1, 1))[1]
+
+
+def test_the_estimate_uses_both_kernel_sides(monkeypatch):
+    seen = _captured(monkeypatch)
+    conv = Conv2d(2, 3, (3, 1), bias=False)  # 3 rows by 1 column of taps
+    output_maps(conv, (0, 0), (4, 4))
+    symbols = 3 * 2 * 3 * 1 + 2 * 4 * 4 + 3  # weights, inputs, and a bias per map (counted with or without)
+    assert seen[0][0] == symbols * tensors.SYMBOL_BYTES + 3 * (2 * 3 * 1) * derive.PRODUCT_BYTES
+    assert seen[0][2] == "derive fewer maps (output_map derives one) or use fewer channels or a smaller input"
+
+
+@pytest.mark.parametrize("position", [(0, 3), (2, 0), (2, 3)])
+def test_a_position_on_or_past_the_outputs_edge_is_refused(position):
+    conv = Conv2d(1, 1, 3)  # a 4x5 input gives a 2x3 output
+    with pytest.raises(VerifierError, match=r"position .* is outside the 2x3 output"):
+        output_map(conv, 0, position, (4, 5))
+
+
+def test_halves_everywhere_are_summed_as_halves():
+    from fractions import Fraction
+
+    conv = Conv2d(2, 1, 1, bias=False)
+    half = Fraction(1, 2)
+    value = output_map(conv, 0, (0, 0), (1, 1), weights=[[[[half]], [[3 * half]]]], inputs=[[[half]], [[5 * half]]])
+    assert value == sp.Rational(1, 4) + sp.Rational(15, 4)
