@@ -206,3 +206,17 @@ def test_a_float32_block_keeps_every_folded_array_and_buffer_in_float32(block: B
     arrays.update({key: buffers[key] for key in ("stacked", "a2", "floor", "short")})
     arrays.update({f"tmp{i}": t for i, t in enumerate(buffers["tmp"])})
     assert {name: a.dtype for name, a in arrays.items()} == dict.fromkeys(arrays, np.dtype(np.float32))
+
+
+@pytest.mark.parametrize(
+    "block", [Bottleneck(16, 4), Bottleneck(16, 4, stride=2, variant="v1", projection=True)], ids=repr
+)
+def test_the_workspace_estimate_counts_4_8_or_64_bytes_an_entry_by_dtype(block: Bottleneck) -> None:
+    # the same entries in each dtype: 4 and 8 bytes a float, a pointer and a Fraction (64 bytes) an object
+    estimates = {
+        dtype: FoldedBottleneck(bottleneck_params(block, dtype=dtype, integer=True)).workspace_bytes((2, 16, 9, 7))
+        for dtype in ("float32", "float64", "object")
+    }
+    entries = estimates["float64"] // 8
+    assert entries * 8 == estimates["float64"] and entries > 2 * 16 * 9 * 7 // block.stride**2
+    assert estimates == {"float32": 4 * entries, "float64": 8 * entries, "object": 64 * entries}
