@@ -220,3 +220,45 @@ def test_the_workspace_estimate_counts_4_8_or_64_bytes_an_entry_by_dtype(block: 
     entries = estimates["float64"] // 8
     assert entries * 8 == estimates["float64"] and entries > 2 * 16 * 9 * 7 // block.stride**2
     assert estimates == {"float32": 4 * entries, "float64": 8 * entries, "object": 64 * entries}
+
+
+def test_an_overflow_after_conv1_is_refused_with_the_whole_message() -> None:
+    block = Bottleneck(16, 4)
+    params = bottleneck_params(block, seed=0, dtype="float32")
+    params = dataclasses.replace(params, conv3=np.full_like(params.conv3, 1e36))
+    message = "the bottleneck overflowed float32: its output has non-finite entries although every input is finite"
+    with pytest.raises(VerifierError, match=f"^{re.escape(message)}$"):
+        FoldedBottleneck(params)(np.full((1, 16, 4, 4), 1e4, np.float32))
+
+
+@pytest.mark.parametrize(
+    "out",
+    [np.empty((1, 16, 3, 3), np.float32), np.empty((1, 16, 3, 6), np.float64)[..., ::2]],
+    ids=["float32", "strided"],
+)
+def test_an_output_array_of_the_right_shape_but_wrong_dtype_or_layout_is_refused(out: np.ndarray) -> None:
+    params = bottleneck_params(Bottleneck(16, 4), dtype="float64")
+    message = "out must be a C-contiguous float64 array of shape (1, 16, 3, 3), got (1, 16, 3, 3)"
+    with pytest.raises(VerifierError, match=re.escape(message)):
+        FoldedBottleneck(params)(np.ones((1, 16, 3, 3)), out=out)
+
+
+@pytest.mark.parametrize(("block", "scans"), [(Bottleneck(16, 4), 0), (Bottleneck(16, 4, stride=2, variant="v1"), 1)])
+def test_only_a_strided_fast_block_scans_its_input_for_non_finite_entries_up_front(
+    monkeypatch: pytest.MonkeyPatch, block: Bottleneck, scans: int
+) -> None:
+    # unstrided, conv1 reads every entry and its finite result proves the input finite: no separate pass
+    from verifier.numeric import blocks
+    from verifier.numeric.functional import ensure_finite as real
+
+    names: list[str] = []
+
+    def counting(name: str, arr: np.ndarray) -> float:
+        names.append(name)
+        return real(name, arr)
+
+    monkeypatch.setattr(blocks, "ensure_finite", counting)
+    folded = FoldedBottleneck(bottleneck_params(block, seed=1, dtype="float64"))
+    assert folded.fast
+    folded(bottleneck_input(block, batch=1, size=6, seed=2, dtype="float64"))
+    assert names == ["input"] * scans
