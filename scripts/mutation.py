@@ -71,6 +71,7 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
             "tests/test_numeric_blocks.py",
             "tests/test_numeric_blocks_fastpath.py",
             "tests/test_numeric_blocks_generic.py",
+            "tests/test_numeric_blocks_params.py",
             "tests/test_crosscheck.py",
         ),
     ),

@@ -89,7 +89,7 @@ def _held_bytes(folded: FoldedBottleneck, output: np.ndarray, stride: int) -> in
     from verifier.numeric.functional import _zeros
 
     zeros_row = _zeros(h * w, output.dtype.str)  # the row the ReLUs compare against, cached once per length
-    return output.nbytes + sum(a.nbytes for a in arrays if a.base is None) + strided_copy + zeros_row.nbytes
+    return output.nbytes + sum(a.nbytes for a in arrays if a.base is None) + strided_copy + int(zeros_row.nbytes)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
