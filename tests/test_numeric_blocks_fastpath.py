@@ -28,6 +28,7 @@ def test_exact_integer_blocks_agree_to_the_last_bit(block, bands, monkeypatch):
     """Dyadic parameters make every float64 value exact: the shortcuts must give the same numbers, not close ones."""
     monkeypatch.setenv("VERIFIER_THREADS", bands)
     monkeypatch.setattr(par, "ELEMENTWISE_MIN", 1)  # split even these small passes over threads
+    monkeypatch.setenv("VERIFIER_ELEMENTWISE_THREADS", "3")
     params = bottleneck_params(block, seed=3, dtype="float64", integer=True)
     exact_params = bottleneck_params(block, seed=3, dtype="object", integer=True)  # the same dyadic values
     x = bottleneck_input(block, 2, 8, seed=4, dtype="float64", integer=True)
@@ -76,9 +77,14 @@ def test_an_overflow_from_finite_inputs_is_reported_as_an_overflow():
         FoldedBottleneck(params)(x)
 
 
-def test_elementwise_threads_only_for_large_passes():
+def test_elementwise_threads_only_when_asked_and_only_for_large_passes(monkeypatch):
+    monkeypatch.delenv("VERIFIER_ELEMENTWISE_THREADS", raising=False)
+    assert par.elementwise_workers(10 * par.ELEMENTWISE_MIN) == 1
+    monkeypatch.setenv("VERIFIER_ELEMENTWISE_THREADS", "3")
     assert par.elementwise_workers(par.ELEMENTWISE_MIN - 1) == 1
-    assert 1 <= par.elementwise_workers(par.ELEMENTWISE_MIN) <= 4
+    assert par.elementwise_workers(par.ELEMENTWISE_MIN) == 3
+    monkeypatch.setenv("VERIFIER_ELEMENTWISE_THREADS", "two")
+    assert par.elementwise_workers(par.ELEMENTWISE_MIN) == 1
 
 
 @pytest.mark.parametrize("where", ["conv2", "conv3"])

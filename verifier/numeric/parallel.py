@@ -65,21 +65,22 @@ ELEMENTWISE_MIN = 1 << 16
 
 
 def elementwise_workers(entries: int) -> int:
-    """Threads for one elementwise pass over ``entries`` values: every usable CPU (at most 4) when it is large.
+    """Threads for one elementwise pass over ``entries`` values: 1 unless ``VERIFIER_ELEMENTWISE_THREADS`` asks.
 
-    NumPy's elementwise loops run on one core and release the GIL; splitting a large pass by rows keeps the
-    other cores busy between matrix products, which BLAS already spreads over them.
+    NumPy's elementwise loops run on one core and release the GIL, so a large pass can be split by rows
+    over threads. Measured on a quiet 2-core machine it did not pay: the full bottleneck ran at 0.61-0.70
+    of a bare matrix product with its ReLUs and adds split over two threads, and at 0.67-0.78 without
+    (``benchmarks/bench_bottleneck.py``); the hand-offs cost more than the second core's share of
+    memory-bound work. ``VERIFIER_ELEMENTWISE_THREADS=N`` turns the split on for passes of at least
+    :data:`ELEMENTWISE_MIN` entries.
 
     >>> elementwise_workers(100)
     1
     """
-    if entries < ELEMENTWISE_MIN:
+    chosen = os.environ.get("VERIFIER_ELEMENTWISE_THREADS", "")
+    if entries < ELEMENTWISE_MIN or not chosen.isdigit():
         return 1
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - not Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(cpus, 4))
+    return max(1, min(int(chosen), 8))
 
 
 def bands(size: int, workers: int | None = None, min_size: int = 1) -> list[tuple[int, int]]:
