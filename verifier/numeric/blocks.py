@@ -407,9 +407,9 @@ class FoldedBottleneck:
 
         Phase 1 (conv1, bn1, ReLU and the shifted copies) touches only its band's rows; phase 2 (conv2,
         conv3, shortcut, ReLU) reads one row beyond its band, so it starts when phase 1 is done everywhere.
-        With one band the products run whole on BLAS's threads and the elementwise passes are split by
-        channels over threads of their own; with several bands (``VERIFIER_THREADS``, see
-        :mod:`verifier.numeric.parallel`) each band calls single-threaded BLAS on a thread of its own.
+        With one band the products run whole on BLAS's threads (the elementwise passes are split by channels
+        over threads only if ``VERIFIER_ELEMENTWISE_THREADS`` asks); with several bands (``VERIFIER_THREADS``,
+        see :mod:`verifier.numeric.parallel`) each band calls single-threaded BLAS on a thread of its own.
         """
         s1, _ = _strides(self.block)
         m = self.block.width
