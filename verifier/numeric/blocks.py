@@ -34,6 +34,7 @@ from .functional import (
     common_dtype,
     conv2d,
     ensure_finite,
+    ensure_finite_result,
     fold_batch_norm,
     relu,
     relu_into,
@@ -438,7 +439,7 @@ class FoldedBottleneck:
             # conv1 + bn1 + relu, written straight into the middle copy of the 3x3 conv's input
             np.matmul(self._w1, xi2[:, r0 * w : r1 * w], out=mid_flat[:, r0 * w : r1 * w])
             if check_conv1:
-                _ensure_finite_conv1(mid_flat[:, r0 * w : r1 * w], x)
+                ensure_finite_result(mid_flat[:, r0 * w : r1 * w], x, "the bottleneck's conv1")
             if len(bands) > 1:
                 relu1_and_shift(r0, r1, 0, m)
             else:
@@ -479,14 +480,3 @@ class FoldedBottleneck:
                 yi = y[i].reshape(-1, hw)
                 parallel([partial(phase1, k, xi2) for k in range(len(bands))])
                 parallel([partial(phase2, k, xi2, yi) for k in range(len(bands))])
-
-
-def _ensure_finite_conv1(part: np.ndarray, x: np.ndarray) -> None:
-    """Refuse a non-finite conv1 result: a NaN or infinite input (named with its index), or an overflow."""
-    if np.isfinite(part.min()) and np.isfinite(part.max()):
-        return
-    ensure_finite("input", x)
-    raise VerifierError(
-        f"the bottleneck's conv1 overflowed {part.dtype}: its result has non-finite entries although every "
-        "input is finite"
-    )

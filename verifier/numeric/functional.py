@@ -17,7 +17,9 @@ array([0., 2.])
 
 from __future__ import annotations
 
+import math
 import numbers
+from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache, partial
 from math import isqrt
@@ -118,6 +120,67 @@ def ensure_finite(name: str, arr: np.ndarray) -> float:
         f"{name} has {nan} NaN and {inf} infinite entries (first at index {first}); the engine refuses "
         "non-finite data so that no check is ever passed on it"
     )
+
+
+#: Covers the rounding of the bound's own float64 arithmetic (a few operations, each within 2**-53).
+_SLACK = 1 + 2**-48
+#: Entries per BLAS dot product in :func:`_square_sum_bound`; small enough that gamma_n stays far below 1.
+_DOT_CHUNK = 1 << 20
+
+
+def gamma(n: int, dtype: np.dtype[Any]) -> float:
+    """Higham's gamma_n = n u / (1 - n u) for the float dtype's unit roundoff u (inf when n u >= 1).
+
+    A computed sum of n products, added in any order, differs from the exact sum by at most gamma_n times
+    the sum of the products' magnitudes (N. J. Higham, *Accuracy and Stability of Numerical Algorithms*,
+    2nd ed., section 3.1); the bound holds for a bias added last with n one larger.
+
+    >>> gamma(1, np.dtype(np.float64)) == 2.0**-53 / (1 - 2.0**-53)
+    True
+    """
+    u = float(np.finfo(dtype).eps) / 2
+    return n * u / (1 - n * u) if n * u < 1 else math.inf
+
+
+def _square_sum_bound(arr: np.ndarray) -> float:
+    """An upper bound of the exact sum of ``arr``'s squared entries, from BLAS dot products in one pass.
+
+    inf when the array is not contiguous or a dot is not finite: a NaN or infinite entry reaches its dot
+    as NaN or +inf, and squares can also exceed the dtype. Otherwise every entry is finite, and as the
+    squares are all >= 0 each dot is at most gamma_n of its exact value below it (and, where squares fall
+    below the smallest normal float, at most that much per entry).
+    """
+    if not (arr.flags.c_contiguous or arr.flags.f_contiguous):
+        return math.inf
+    flat = np.ravel(arr, order="K")  # a view of a contiguous array
+    tiny = float(np.finfo(arr.dtype).tiny)
+    total = 0.0
+    with np.errstate(over="ignore", invalid="ignore"):
+        for start in range(0, flat.size, _DOT_CHUNK):
+            chunk = flat[start : start + _DOT_CHUNK]
+            dot = float(np.dot(chunk, chunk))
+            if not math.isfinite(dot):
+                return math.inf
+            # below the smallest normal float a square may round (or flush) to zero: at most that much per entry
+            total += dot / (1 - gamma(chunk.size, arr.dtype)) + chunk.size * tiny
+    return total * _SLACK
+
+
+def finite_norm(name: str, arr: np.ndarray) -> float:
+    """Refuse NaN or infinite entries, as :func:`ensure_finite` does; return a bound of the Frobenius norm.
+
+    One pass over the data in the usual case (:func:`_square_sum_bound`); when that pass cannot decide,
+    :func:`ensure_finite` looks, and the bound is sqrt(size) times the largest magnitude.
+
+    >>> finite_norm("weight", np.array([3.0, 4.0])) >= 5.0
+    True
+    """
+    if arr.size == 0:
+        return 0.0
+    squares = _square_sum_bound(arr)
+    if math.isfinite(squares):
+        return math.sqrt(squares) * _SLACK
+    return ensure_finite(name, arr) * math.sqrt(arr.size) * _SLACK
 
 
 def _ensure_int64_safe(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, terms: int) -> None:
@@ -251,42 +314,103 @@ def conv2d(
     x = as_array("input", input)
     w = as_array("weight", weight)
     b = None if bias is None else as_array("bias", bias)
-    spec = conv_spec(x.shape, w.shape, None if b is None else b.shape, stride, padding, dilation, groups)
-    dtype = common_dtype(input=x, weight=w, bias=b)
-    batched = x.ndim == 4
-    x4 = x if batched else x[None]
-    ho, wo = spec.output_size(x4.shape[2], x4.shape[3])
-    ensure_fits(
-        conv_workspace_bytes(spec, x4.shape, dtype), f"conv2d on input {tuple(x.shape)}"
-    )  # before any allocation
-    out_size = x4.shape[0] * spec.out_channels * ho * wo
-    # the output's check covers the input when the output is smaller and every input entry is read (see below)
-    input_after = dtype.kind == "f" and out_size < x.size and _reads_every_input(spec, x4.shape[2], x4.shape[3])
-    largest = {"input": np.inf, "bias": 0.0}
-    for name, arr in (("input", x), ("weight", w), ("bias", b)):
-        if arr is not None and not (input_after and name == "input"):
-            largest[name] = ensure_finite(name, arr)
-    terms = spec.in_per_group * spec.kernel_pair[0] * spec.kernel_pair[1]
-    if dtype.kind == "i":
-        _ensure_int64_safe(x, w, b, terms)
+    plan = _conv_plan(x, w, b, stride, padding, dilation, groups)
+    ensure_fits(plan.workspace, f"conv2d on input {tuple(x.shape)}")  # before any allocation
+    dtype, spec = plan.dtype, plan.spec
+    x4 = x if x.ndim == 4 else x[None]
+    if dtype.kind == "f":
+        # Bounds of the Frobenius norms: every output is one weight row times one window of the input
+        # (padding adds zeros), so Cauchy-Schwarz bounds it by |W| |x| + max |bias|.
+        w_norm = finite_norm("weight", w)
+        b_max = 0.0 if b is None else ensure_finite("bias", b)
+        x_norm = math.inf if plan.input_after else finite_norm("input", x)
+    elif dtype.kind == "i":
+        _ensure_int64_safe(x, w, b, plan.terms)
     x4 = x4.astype(dtype, copy=False)
     w = w.astype(dtype, copy=False)
     b = None if b is None else b.astype(dtype, copy=False)
-    out = np.empty((x4.shape[0], spec.out_channels, ho, wo), dtype)
+    out = np.empty(plan.out_shape, dtype)
     with np.errstate(over="ignore", invalid="ignore"):  # a non-finite result is reported below instead
-        if dtype.kind == "f" and spec.kernel_pair == (1, 1) and spec.stride_pair == (1, 1) and _unpadded(spec):
+        if plan.scheme == "1x1":
             _conv1x1(x4, w, out, spec.groups)
-        elif dtype.kind == "f" and spec.stride_pair == (1, 1):
+        elif plan.scheme == "shifted":
             _conv_shifted(x4, w, out, spec)
         else:
             _conv_im2col(x4, w, out, spec)
         if b is not None:
             out += b[:, None, None]
-    if dtype.kind == "f":
-        bound = largest["input"] * largest["weight"] * terms + largest["bias"]
-        if not bound < float(np.finfo(dtype).max):  # could overflow (or the input is unchecked): look
-            _ensure_finite_result(out, x)
-    return out if batched else out[0]
+    if dtype.kind == "f" and not (x_norm * w_norm + b_max) * plan.rounding < plan.largest:
+        ensure_finite_result(out, x)  # could overflow, or the input is unchecked: look at the result
+    return out if x.ndim == 4 else out[0]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What ``conv2d`` decides from the arguments' shapes, dtypes and options alone, kept for repeated calls."""
+
+    spec: Conv2d
+    dtype: np.dtype[Any]
+    out_shape: tuple[int, int, int, int]
+    workspace: int
+    #: whether the finite result is the input's check too (it is smaller and reads every input entry)
+    input_after: bool
+    scheme: str
+    terms: int
+    #: the factor by which rounding can raise a computed output above its exact bound, and the dtype's largest
+    rounding: float
+    largest: float
+
+
+_PLANS: dict[Any, _Plan] = {}
+
+
+def _conv_plan(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, *options: Any) -> _Plan:
+    """``conv2d``'s plan for these arrays and options: checked on first sight, then looked up."""
+    bshape = None if b is None else b.shape
+    key: Any = (x.shape, w.shape, bshape, x.dtype, w.dtype, None if b is None else b.dtype)
+    stride, padding, dilation, groups = options
+    if type(stride) is int and type(padding) in (int, str) and type(dilation) is int and type(groups) is int:
+        key += options  # plain ints (never True or 1.0) and a padding string stand for themselves
+    else:
+        try:
+            key += (_typed(options),)
+            hash(key)
+        except TypeError:  # an unhashable option: checked below, never remembered
+            key = None
+    plan = _PLANS.get(key) if key is not None else None
+    if plan is None:
+        spec = conv_spec(x.shape, w.shape, bshape, *options)
+        dtype = common_dtype(input=x, weight=w, bias=b)
+        n, _, h, wd = x.shape if x.ndim == 4 else (1, *x.shape)
+        ho, wo = spec.output_size(h, wd)
+        out_shape = (n, spec.out_channels, ho, wo)
+        if dtype.kind == "f" and spec.kernel_pair == (1, 1) and spec.stride_pair == (1, 1) and _unpadded(spec):
+            scheme = "1x1"
+        elif dtype.kind == "f" and spec.stride_pair == (1, 1):
+            scheme = "shifted"
+        else:
+            scheme = "im2col"
+        terms = spec.in_per_group * spec.kernel_pair[0] * spec.kernel_pair[1]
+        if dtype.kind == "f":  # a computed output exceeds its exact bound by at most a factor 1 + gamma_(terms+1)
+            rounding, largest = (1 + gamma(terms + 1, dtype)) * _SLACK, float(np.finfo(dtype).max)
+        else:
+            rounding, largest = math.inf, 0.0
+        plan = _Plan(
+            spec,
+            dtype,
+            out_shape,
+            conv_workspace_bytes(spec, (n, x.shape[-3], h, wd), dtype),
+            dtype.kind == "f" and math.prod(out_shape) < x.size and _reads_every_input(spec, h, wd),
+            scheme,
+            terms,
+            rounding,
+            largest,
+        )
+        if key is not None:
+            if len(_PLANS) >= 256:
+                _PLANS.clear()
+            _PLANS[key] = plan
+    return plan
 
 
 def _reads_every_input(spec: Conv2d, h: int, w: int) -> bool:
@@ -315,19 +439,44 @@ def _reads_every_input(spec: Conv2d, h: int, w: int) -> bool:
     return True
 
 
-def _ensure_finite_result(out: np.ndarray, x: np.ndarray) -> None:
-    """Refuse a non-finite result: explained by a non-finite input, or else reported as an overflow.
+def ensure_finite_result(out: np.ndarray, x: np.ndarray, what: str = "conv2d") -> None:
+    """Refuse a non-finite result: explained by a non-finite input, or else reported as ``what``'s overflow.
 
     With finite weights, an input entry that is NaN or infinite makes every output that reads it NaN or
     infinite (0 * inf is NaN), so a finite output also proves that the input it read was finite; when the
     output is the smaller array, this check replaces the one of the input.
     """
-    if out.size == 0 or (np.isfinite(out.min()) and np.isfinite(out.max())):
+    if all_finite(out):
         return
     ensure_finite("input", x)
     raise VerifierError(
-        f"conv2d overflowed {out.dtype}: the result has non-finite entries although every input is finite"
+        f"{what} overflowed {out.dtype}: the result has non-finite entries although every input is finite"
     )
+
+
+def all_finite(arr: np.ndarray) -> bool:
+    """Whether every entry of a float array is finite: one pass over the data in the usual case.
+
+    One BLAS matrix-vector product sums the rows: a NaN or an infinity makes its row's sum NaN or infinite,
+    so finite sums prove finite entries. Sums that overflow, and arrays BLAS cannot take without a copy,
+    are settled by the exact look at the minimum and maximum (NaN spreads to both, an infinity shows in one).
+
+    >>> all_finite(np.array([[1.0, 2.0], [3.0, 4.0]])), all_finite(np.array([[1.0, 2.0], [np.inf, -np.inf]]))
+    (True, False)
+    """
+    if arr.size == 0:
+        return True
+    rows = None
+    if arr.ndim == 2 and arr.strides[1] == arr.itemsize:
+        rows = arr
+    elif arr.ndim > 2 and arr.flags.c_contiguous:
+        rows = arr.reshape(-1, arr.shape[-2] * arr.shape[-1])
+    if rows is not None:
+        with np.errstate(over="ignore", invalid="ignore"):
+            sums = np.matmul(rows, _ones(rows.shape[1], arr.dtype.str))
+            if np.isfinite(sums.sum()):
+                return True
+    return bool(np.isfinite(arr.min()) and np.isfinite(arr.max()))
 
 
 def conv_workspace_bytes(spec: Conv2d, input_shape: tuple[int, ...], dtype: np.dtype[Any]) -> int:
@@ -430,10 +579,21 @@ def _conv_im2col(x: np.ndarray, w: np.ndarray, out: np.ndarray, spec: Conv2d) ->
 
 # -- relu ------------------------------------------------------------------------------------------------
 @lru_cache(maxsize=32)
+def _constant(length: int, dtype: str, value: int) -> np.ndarray:
+    """A read-only row of one value, kept once per length and dtype."""
+    row = np.full(length, value, dtype)
+    row.flags.writeable = False
+    return row
+
+
+def _ones(length: int, dtype: str) -> np.ndarray:
+    """Ones to sum rows by a matrix-vector product."""
+    return _constant(length, dtype, 1)
+
+
 def _zeros(length: int, dtype: str) -> np.ndarray:
-    z = np.zeros(length, dtype)
-    z.flags.writeable = False
-    return z
+    """Zeros for the ReLU to compare against (NumPy's loop over two arrays beats the one with a scalar)."""
+    return _constant(length, dtype, 0)
 
 
 def relu_into(src: np.ndarray, dst: np.ndarray) -> None:
