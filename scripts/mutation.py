@@ -57,6 +57,8 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
             "tests/test_numeric_nonfinite_anywhere.py",
             "tests/test_numeric_blocks_fastpath.py",
             "tests/test_numeric_conv_cache.py",
+            "tests/test_numeric_conv_plan.py",
+            "tests/test_numeric_finite_checks.py",
         ),
     ),
     "numeric.reference": (
@@ -115,6 +117,43 @@ def copy_tree(destination: Path) -> None:
             shutil.copy2(ROOT / name, destination / name)
 
 
+#: Put in the copy's tests/conftest.py: empties the mutated module's caches before every test. mutmut runs each
+#: mutant's tests in a process forked from one that already ran the suite unmutated, so a remembered answer (an
+#: lru_cache, conv2d's plans) would stand in for the mutated code and let its mutants survive unseen.
+CACHE_RESET = """
+import importlib
+
+import pytest
+
+MUTATED = {module!r}
+MEMOS = {memos!r}
+
+
+@pytest.fixture(autouse=True)
+def _forget_what_the_unmutated_code_remembered():
+    module = importlib.import_module(MUTATED)
+    for value in list(vars(module).values()):
+        if callable(getattr(value, "cache_clear", None)):
+            value.cache_clear()
+    for name in MEMOS:
+        getattr(module, name).clear()
+    yield
+"""
+
+
+#: Module-level dicts that remember answers, by module (functools caches are found without a list).
+MEMOS: dict[str, tuple[str, ...]] = {"verifier.numeric.functional": ("_PLANS",)}
+
+
+def add_cache_reset(tests: Path, target: str) -> None:
+    """Make every test in the copy start with the mutated module's caches empty (see CACHE_RESET)."""
+    module = target.removesuffix(".py").replace("/", ".")
+    conftest = tests / "conftest.py"
+    existing = conftest.read_text(encoding="utf-8") if conftest.exists() else ""
+    memos = MEMOS.get(module, ())
+    conftest.write_text(existing + CACHE_RESET.format(module=module, memos=memos), encoding="utf-8")
+
+
 def narrow_config(pyproject: Path, target: str, tests: tuple[str, ...]) -> None:
     """Rewrite the copy's [tool.mutmut] so it mutates only ``target`` and runs only ``tests``."""
     text = pyproject.read_text(encoding="utf-8")
@@ -152,6 +191,7 @@ def run_module(module: str, jobs: int, diffs: bool, equivalents: set[str], keep:
             print(f"== {module}: working in {work} (kept: 'mutmut show NAME' or 'mutmut run NAME' there)")
         copy_tree(work)
         narrow_config(work / "pyproject.toml", target, tests)
+        add_cache_reset(work / "tests", target)
         mutmut = [str(PYTHON), "-m", "mutmut"]
         # mutmut forks each mutant's test run from a warmed-up process: threads do not survive a fork, so the
         # engine's thread pool and BLAS's threads would leave the child waiting forever. One thread each.

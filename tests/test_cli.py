@@ -9,9 +9,7 @@ import verifier
 
 
 def test_python_dash_m_prints_the_package_version() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "verifier", "--version"], capture_output=True, text=True, check=False
-    )
+    done = subprocess.run([sys.executable, "-m", "verifier", "--version"], capture_output=True, text=True, check=False)
     assert done.returncode == 0
     assert done.stdout.split() == ["verifier", verifier.__version__]
 

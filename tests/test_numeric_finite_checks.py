@@ -131,4 +131,5 @@ def test_an_output_that_rounding_could_carry_past_the_largest_float_is_looked_at
     assert looked == [1]
     looked.clear()
     conv2d(np.full((1, 1, 2, 2), 1e30, np.float32), w)  # far below: no second look
+    conv2d(np.full((1, 1, 1, 1), 0.6 * float(top), np.float32), w)  # the bound and its rounding stay below too
     assert looked == []

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import numbers
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache, partial
@@ -75,9 +76,6 @@ def common_dtype(**arrays: np.ndarray | None) -> np.dtype[Any]:
     dtype('O')
     """
     given = {name: a for name, a in arrays.items() if a is not None}
-    dtypes = {a.dtype for a in given.values()}
-    if len(dtypes) == 1 and (only := dtypes.pop()).kind == "f":  # the usual call: one float dtype throughout
-        return only
     floats = {name: a.dtype for name, a in given.items() if a.dtype.kind == "f"}
     if floats:
         exact = [name for name in given if name not in floats]
@@ -87,11 +85,10 @@ def common_dtype(**arrays: np.ndarray | None) -> np.dtype[Any]:
                 f"{first} is {floats[first]} but {exact[0]} is {given[exact[0]].dtype}: pass floats everywhere or "
                 "exact numbers (integer or object arrays) everywhere"
             )
-        kinds = sorted(set(floats.values()), key=str)
-        if len(kinds) > 1:
+        if len(set(floats.values())) > 1:
             described = ", ".join(f"{name} is {dt}" for name, dt in floats.items())
             raise VerifierTypeError(f"dtypes differ ({described}): convert them to one of float32 or float64")
-        return kinds[0]
+        return next(iter(floats.values()))
     if any(a.dtype.kind == "O" for a in given.values()):
         return np.dtype(object)
     return np.dtype(np.int64)
@@ -198,13 +195,12 @@ def _ensure_int64_safe(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, terms
 
 
 # -- conv2d ----------------------------------------------------------------------------------------------
-_SPECS: dict[Any, Conv2d] = {}  # conv_spec's answers by arguments (and their types), for repeated calls
 
 
 def _typed(value: Any) -> Any:
-    """A cache key that tells ``1`` from ``True`` and ``1.0``, and lists from tuples."""
+    """A cache key that tells ``1`` from ``True``, ``1.0`` and ``np.int64(1)`` (equal, but not all accepted)."""
     if isinstance(value, (tuple, list)):
-        return (type(value), tuple(_typed(v) for v in value))
+        return tuple(_typed(v) for v in value)
     return (type(value), value)
 
 
@@ -226,19 +222,7 @@ def conv_spec(
     ...
     verifier.errors.VerifierError: input has 3 channels but weight expects 64 (groups=1) ...
     """
-    try:
-        key = _typed((input_shape, weight_shape, bias_shape, stride, padding, dilation, groups))
-        return _SPECS[key]
-    except TypeError:  # an unhashable argument: checked below, never cached
-        key = None
-    except KeyError:
-        pass
-    spec = _conv_spec(input_shape, weight_shape, bias_shape, stride, padding, dilation, groups)
-    if key is not None:
-        if len(_SPECS) >= 256:
-            _SPECS.clear()
-        _SPECS[key] = spec
-    return spec
+    return _conv_spec(input_shape, weight_shape, bias_shape, stride, padding, dilation, groups)
 
 
 def _conv_spec(
@@ -316,7 +300,7 @@ def conv2d(
     b = None if bias is None else as_array("bias", bias)
     plan = _conv_plan(x, w, b, stride, padding, dilation, groups)
     ensure_fits(plan.workspace, f"conv2d on input {tuple(x.shape)}")  # before any allocation
-    dtype, spec = plan.dtype, plan.spec
+    dtype = plan.dtype
     x4 = x if x.ndim == 4 else x[None]
     if dtype.kind == "f":
         # Bounds of the Frobenius norms: every output is one weight row times one window of the input
@@ -331,12 +315,7 @@ def conv2d(
     b = None if b is None else b.astype(dtype, copy=False)
     out = np.empty(plan.out_shape, dtype)
     with np.errstate(over="ignore", invalid="ignore"):  # a non-finite result is reported below instead
-        if plan.scheme == "1x1":
-            _conv1x1(x4, w, out, spec.groups)
-        elif plan.scheme == "shifted":
-            _conv_shifted(x4, w, out, spec)
-        else:
-            _conv_im2col(x4, w, out, spec)
+        plan.scheme(x4, w, out)
         if b is not None:
             out += b[:, None, None]
     if dtype.kind == "f" and not (x_norm * w_norm + b_max) * plan.rounding < plan.largest:
@@ -354,7 +333,8 @@ class _Plan:
     workspace: int
     #: whether the finite result is the input's check too (it is smaller and reads every input entry)
     input_after: bool
-    scheme: str
+    #: the function that computes the conv: ``scheme(input, weight, out)``
+    scheme: Callable[[np.ndarray, np.ndarray, np.ndarray], None]
     terms: int
     #: the factor by which rounding can raise a computed output above its exact bound, and the dtype's largest
     rounding: float
@@ -367,29 +347,24 @@ _PLANS: dict[Any, _Plan] = {}
 def _conv_plan(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, *options: Any) -> _Plan:
     """``conv2d``'s plan for these arrays and options: checked on first sight, then looked up."""
     bshape = None if b is None else b.shape
-    key: Any = (x.shape, w.shape, bshape, x.dtype, w.dtype, None if b is None else b.dtype)
-    stride, padding, dilation, groups = options
-    if type(stride) is int and type(padding) in (int, str) and type(dilation) is int and type(groups) is int:
-        key += options  # plain ints (never True or 1.0) and a padding string stand for themselves
-    else:
-        try:
-            key += (_typed(options),)
-            hash(key)
-        except TypeError:  # an unhashable option: checked below, never remembered
-            key = None
-    plan = _PLANS.get(key) if key is not None else None
+    try:
+        key: Any = (x.shape, w.shape, bshape, x.dtype, w.dtype, None if b is None else b.dtype, _typed(options))
+        plan = _PLANS.get(key)
+    except TypeError:  # an unhashable option: checked below, never remembered
+        key, plan = None, None
     if plan is None:
         spec = conv_spec(x.shape, w.shape, bshape, *options)
         dtype = common_dtype(input=x, weight=w, bias=b)
         n, _, h, wd = x.shape if x.ndim == 4 else (1, *x.shape)
         ho, wo = spec.output_size(h, wd)
         out_shape = (n, spec.out_channels, ho, wo)
+        scheme: Callable[[np.ndarray, np.ndarray, np.ndarray], None]
         if dtype.kind == "f" and spec.kernel_pair == (1, 1) and spec.stride_pair == (1, 1) and _unpadded(spec):
-            scheme = "1x1"
+            scheme = partial(_conv1x1, groups=spec.groups)
         elif dtype.kind == "f" and spec.stride_pair == (1, 1):
-            scheme = "shifted"
+            scheme = partial(_conv_shifted, spec=spec)
         else:
-            scheme = "im2col"
+            scheme = partial(_conv_im2col, spec=spec)
         terms = spec.in_per_group * spec.kernel_pair[0] * spec.kernel_pair[1]
         if dtype.kind == "f":  # a computed output exceeds its exact bound by at most a factor 1 + gamma_(terms+1)
             rounding, largest = (1 + gamma(terms + 1, dtype)) * _SLACK, float(np.finfo(dtype).max)
@@ -466,17 +441,26 @@ def all_finite(arr: np.ndarray) -> bool:
     """
     if arr.size == 0:
         return True
-    rows = None
+    sums = _row_sums(arr)
+    if sums is not None:
+        with np.errstate(over="ignore", invalid="ignore"):
+            if np.isfinite(sums.sum()):
+                return True
+    return bool(np.isfinite(arr.min()) and np.isfinite(arr.max()))
+
+
+def _row_sums(arr: np.ndarray) -> np.ndarray | None:
+    """The sum of each row (the last axis, or the last two of a C-contiguous array of more than two), by one
+    BLAS matrix-vector product; None when BLAS could not take the array without a copy."""
     if arr.ndim == 2 and arr.strides[1] == arr.itemsize:
         rows = arr
     elif arr.ndim > 2 and arr.flags.c_contiguous:
         rows = arr.reshape(-1, arr.shape[-2] * arr.shape[-1])
-    if rows is not None:
-        with np.errstate(over="ignore", invalid="ignore"):
-            sums = np.matmul(rows, _ones(rows.shape[1], arr.dtype.str))
-            if np.isfinite(sums.sum()):
-                return True
-    return bool(np.isfinite(arr.min()) and np.isfinite(arr.max()))
+    else:
+        return None
+    with np.errstate(over="ignore", invalid="ignore"):
+        sums: np.ndarray = np.matmul(rows, _ones(rows.shape[1], arr.dtype.str))
+    return sums
 
 
 def conv_workspace_bytes(spec: Conv2d, input_shape: tuple[int, ...], dtype: np.dtype[Any]) -> int:
