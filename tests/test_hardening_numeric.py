@@ -645,6 +645,9 @@ def test_exact_integers_beyond_the_float_range_are_convolved() -> None:
     w = np.array([[[[3, 2]]]], dtype=object)
     assert conv2d(x, w).ravel().tolist() == [big]
     assert relu(x).ravel().tolist() == [big, 0]
+    # batch norm too: (x - mean) / sqrt(var + eps) * gamma + beta with var + eps = 4, exactly
+    normed = batch_norm(x, [1], [3], weight=[2], bias=[-1], eps=1)
+    assert normed.ravel().tolist() == [big - 2, -big - 2]
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf])

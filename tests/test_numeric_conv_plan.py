@@ -8,6 +8,7 @@ its exactness promises at the int64 boundary, pinned with kernels that are not s
 from __future__ import annotations
 
 import tracemalloc
+from typing import ClassVar
 
 import numpy as np
 import pytest
@@ -143,3 +144,43 @@ def test_row_sums_take_every_layout_blas_can_read_without_a_copy(dtype):
     assert fn._row_sums(arr.reshape(6, 20)[:, ::2]) is None  # columns apart
     assert fn._row_sums(arr[:, :, :, ::2]) is None  # not contiguous
     assert fn._row_sums(arr.ravel()) is None  # one axis
+
+
+def test_a_bias_of_another_dtype_is_refused_after_a_good_call_with_the_same_shapes():
+    x, w = np.ones((1, 2, 4, 4)), np.ones((3, 2, 1, 1))
+    conv2d(x, w, np.ones(3))
+    with pytest.raises(VerifierError, match="dtypes differ"):
+        conv2d(x, w, np.ones(3, np.float32))
+
+
+class _Watched(np.ndarray):
+    """An array that records calls of its min and max (the exact look that the one-pass check avoids)."""
+
+    looked: ClassVar[list[str]] = []
+
+    def min(self, *args, **kwargs):
+        self.looked.append("min")
+        return super().min(*args, **kwargs)
+
+    def max(self, *args, **kwargs):
+        self.looked.append("max")
+        return super().max(*args, **kwargs)
+
+
+def test_all_finite_reads_a_finite_array_once_and_looks_closer_only_when_the_sums_cannot_decide():
+    _Watched.looked = []
+    finite = np.arange(24.0).reshape(2, 3, 4).view(_Watched)
+    assert fn.all_finite(finite) and _Watched.looked == []
+    top = np.finfo(np.float64).max
+    overflowing = np.array([[0.75 * top], [0.75 * top]]).view(_Watched)  # rows finite, their total is not
+    assert fn.all_finite(overflowing) and _Watched.looked == ["min", "max"]
+
+
+def test_relu_into_writes_a_strided_destination():
+    src = np.array([[-1.0, 2.0, -3.0], [4.0, -5.0, 6.0]])
+    dst = np.zeros((2, 6))[:, ::2]  # not contiguous: a reshape would write into a copy
+    fn.relu_into(src, dst)
+    assert np.array_equal(dst, np.maximum(src, 0))
+    out = np.zeros((3, 2))  # the other way round: a strided source
+    fn.relu_into(src.T, out)
+    assert np.array_equal(out, np.maximum(src.T, 0))

@@ -107,9 +107,7 @@ def ensure_finite(name: str, arr: np.ndarray) -> float:
     low, high = float(arr.min()), float(arr.max())
     if np.isfinite(low) and np.isfinite(high):  # NaN spreads to both, an infinity shows in one
         return max(-low, high)
-    finite = np.isfinite(arr)
-    if finite.all():  # pragma: no cover - min/max said otherwise
-        return max(-low, high)
+    finite = np.isfinite(arr)  # not all True: the min or the max was NaN or infinite
     nan = int(np.isnan(arr).sum())
     inf = int(arr.size - finite.sum()) - nan
     first = [int(i) for i in np.unravel_index(int(np.argmin(finite)), arr.shape)]
@@ -327,7 +325,6 @@ def conv2d(
 class _Plan:
     """What ``conv2d`` decides from the arguments' shapes, dtypes and options alone, kept for repeated calls."""
 
-    spec: Conv2d
     dtype: np.dtype[Any]
     out_shape: tuple[int, int, int, int]
     workspace: int
@@ -371,7 +368,6 @@ def _conv_plan(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, *options: Any
         else:
             rounding, largest = math.inf, 0.0
         plan = _Plan(
-            spec,
             dtype,
             out_shape,
             conv_workspace_bytes(spec, (n, x.shape[-3], h, wd), dtype),
@@ -593,7 +589,7 @@ def relu_into(src: np.ndarray, dst: np.ndarray) -> None:
         src2, dst2 = src.reshape(-1, last), dst.reshape(-1, last)
         np.maximum(src2, _zeros(last, src.dtype.str), out=dst2)
     else:
-        np.maximum(src, _zeros(src.shape[-1] if src.ndim else 1, src.dtype.str), out=dst)
+        np.maximum(src, _zeros(src.shape[-1], src.dtype.str), out=dst)
 
 
 def relu(input: Any, inplace: bool = False) -> np.ndarray:
