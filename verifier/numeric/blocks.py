@@ -354,13 +354,6 @@ class FoldedBottleneck:
             return result
         y = np.empty(shape, self.dtype) if out is None else out
         self._fast(np.ascontiguousarray(arr), y)
-        # The input is known finite here: checked before the start, or (unstrided) vouched for by conv1's result.
-        # After the last ReLU every entry is >= 0 or NaN, so the max is finite exactly when every entry is.
-        if not np.isfinite(y.max()):
-            raise VerifierError(
-                f"the bottleneck overflowed {self.dtype}: its output has non-finite entries although every input "
-                "is finite"
-            )
         return y
 
     def _checks_input_itself(self) -> bool:
@@ -481,3 +474,11 @@ class FoldedBottleneck:
                 yi = y[i].reshape(-1, hw)
                 parallel([partial(phase1, k, xi2) for k in range(len(bands))])
                 parallel([partial(phase2, k, xi2, yi) for k in range(len(bands))])
+                # The input is known finite here: checked before the start, or (unstrided) vouched for by conv1's
+                # result. After the last ReLU every entry is >= 0 or NaN, so the max is finite exactly when every
+                # entry is. Each item is looked at while it is still in cache, not the whole batch at the end.
+                if not np.isfinite(yi.max()):
+                    raise VerifierError(
+                        f"the bottleneck overflowed {self.dtype}: its output has non-finite entries although every "
+                        "input is finite"
+                    )
