@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from verifier import Bottleneck, VerifierError
-from verifier.numeric import FoldedBottleneck, bottleneck_forward, bottleneck_input, bottleneck_params
+from verifier.numeric import FoldedBottleneck, blocks, bottleneck_forward, bottleneck_input, bottleneck_params
 from verifier.numeric import parallel as par
 
 
@@ -25,9 +25,12 @@ from verifier.numeric import parallel as par
     ids=repr,
 )
 @pytest.mark.parametrize("bands", ["1", "3"])
-def test_exact_integer_blocks_agree_to_the_last_bit(block, bands, monkeypatch):
+@pytest.mark.parametrize("step_bytes", [None, 3 * 64 * 8], ids=["one step", "steps of 3 maps"])
+def test_exact_integer_blocks_agree_to_the_last_bit(block, bands, step_bytes, monkeypatch):
     """Dyadic parameters make every float64 value exact: the shortcuts must give the same numbers, not close ones."""
     monkeypatch.setenv("VERIFIER_THREADS", bands)
+    if step_bytes is not None:  # the adds and ReLUs in steps of three 8x8 maps, the last step shorter
+        monkeypatch.setattr(blocks, "STEP_BYTES", step_bytes)
     monkeypatch.setattr(par, "ELEMENTWISE_MIN", 1)  # split even these small passes over threads
     monkeypatch.setenv("VERIFIER_ELEMENTWISE_THREADS", "3")
     params = bottleneck_params(block, seed=3, dtype="float64", integer=True)
@@ -125,5 +128,21 @@ def test_an_overflow_in_the_last_item_of_a_batch_is_reported():
     model = FoldedBottleneck(params)
     assert model.fast
     assert np.isfinite(model(x[:2])).all()  # the first two items alone are fine
+    with pytest.raises(VerifierError, match=r"bottleneck overflowed float32"):
+        model(x)
+
+
+def test_an_overflow_in_the_last_step_of_the_output_is_reported(monkeypatch):
+    """With one map per step, the overflow check looks at each step: the last map alone must still be seen."""
+    monkeypatch.setattr(blocks, "STEP_BYTES", 1)
+    block = Bottleneck(16, 4)
+    params = bottleneck_params(block, seed=0, dtype="float32")
+    bias = np.zeros_like(params.bn3.bias)
+    bias[-1] = 2e38
+    params = dataclasses.replace(params, bn3=dataclasses.replace(params.bn3, bias=bias), conv1=params.conv1 * 1e-30)
+    x = np.full((1, 16, 4, 4), 0.5, np.float32)
+    model = FoldedBottleneck(params)
+    assert np.isfinite(model(x)).all()  # 2e38 plus a small conv3 result and 0.5 is finite
+    x[0, -1, 3, 3] = 2e38  # the last map's last pixel: 2e38 + 2e38 leaves float32
     with pytest.raises(VerifierError, match=r"bottleneck overflowed float32"):
         model(x)

@@ -17,6 +17,7 @@ True
 
 from __future__ import annotations
 
+import math
 import threading
 from dataclasses import dataclass
 from fractions import Fraction
@@ -56,6 +57,9 @@ DType = Literal["float32", "float64", "object"]
 _DTYPES = ("float32", "float64", "object")
 #: eps of the exact parameters: a power of two, so ``var + eps`` is exact in float32 and float64.
 EXACT_EPS = Fraction(1, 2**16)
+#: Bytes of maps per step of an add followed by a ReLU: small enough that the ReLU (and the overflow check)
+#: read back what the add just wrote from the core's own cache rather than from memory.
+STEP_BYTES = 1 << 19
 
 
 @dataclass(frozen=True, repr=False)
@@ -423,10 +427,15 @@ class FoldedBottleneck:
             left[c0:c1, r0 + 1 : r1 + 1, 1:] = mid[c0:c1, r0 + 1 : r1 + 1, : w - 1]
             right[c0:c1, r0 + 1 : r1 + 1, : w - 1] = mid[c0:c1, r0 + 1 : r1 + 1, 1:]
 
-        def add_relu(acc: np.ndarray, term: np.ndarray, c0: int, c1: int) -> None:
-            part = acc[c0:c1]
-            part += term[c0:c1]
-            relu_into(part, part)
+        def add_relu(acc: np.ndarray, term: np.ndarray, c0: int, c1: int, peaks: list[Any] | None = None) -> None:
+            step = max(1, STEP_BYTES // (acc.shape[1] * acc.itemsize))
+            for s0 in range(c0, c1, step):
+                s1 = min(c1, s0 + step)
+                part = acc[s0:s1]
+                part += term[s0:s1]
+                relu_into(part, part)
+                if peaks is not None:
+                    peaks.append(part.max())
 
         def phase1(band: int, xi2: np.ndarray) -> None:
             r0, r1 = bands[band]
@@ -439,7 +448,7 @@ class FoldedBottleneck:
             else:
                 parallel([partial(relu1_and_shift, r0, r1, c0, c1) for c0, c1 in buf["split_m"]])
 
-        def phase2(band: int, xi2: np.ndarray, yi: np.ndarray) -> None:
+        def phase2(band: int, xi2: np.ndarray, yi: np.ndarray, peaks: list[Any]) -> None:
             r0, r1 = bands[band]
             lo, hi = r0 * w, r1 * w
             tmp = buf["tmp"][band]
@@ -463,9 +472,9 @@ class FoldedBottleneck:
                 shortcut = short[:, lo:hi]
                 np.matmul(self._wd, xi2[:, lo:hi], out=shortcut)
             if whole:
-                parallel([partial(add_relu, out, shortcut, c0, c1) for c0, c1 in buf["split_c"]])
+                parallel([partial(add_relu, out, shortcut, c0, c1, peaks) for c0, c1 in buf["split_c"]])
             else:
-                add_relu(out, shortcut, 0, out.shape[0])
+                add_relu(out, shortcut, 0, out.shape[0], peaks)
 
         with self._lock, single_threaded_blas(len(bands) > 1), np.errstate(over="ignore", invalid="ignore"):
             for i in range(n):  # an overflow or a non-finite input is reported by conv1's check instead
@@ -473,11 +482,12 @@ class FoldedBottleneck:
                 xi2 = xi.reshape(c, hw)
                 yi = y[i].reshape(-1, hw)
                 parallel([partial(phase1, k, xi2) for k in range(len(bands))])
-                parallel([partial(phase2, k, xi2, yi) for k in range(len(bands))])
+                peaks: list[Any] = []
+                parallel([partial(phase2, k, xi2, yi, peaks) for k in range(len(bands))])
                 # The input is known finite here: checked before the start, or (unstrided) vouched for by conv1's
-                # result. After the last ReLU every entry is >= 0 or NaN, so the max is finite exactly when every
-                # entry is. Each item is looked at while it is still in cache, not the whole batch at the end.
-                if not np.isfinite(yi.max()):
+                # result. After the last ReLU every entry is >= 0 or NaN, so a step's max is finite exactly when
+                # its every entry is; each step is looked at right after its ReLU, while it is still in cache.
+                if not all(map(math.isfinite, peaks)):
                     raise VerifierError(
                         f"the bottleneck overflowed {self.dtype}: its output has non-finite entries although every "
                         "input is finite"
