@@ -10,7 +10,8 @@ the exact symbolic cross-check of one interior output pixel (all 256 maps). It a
 block ratio of an engine whose products all ran at the bare rate and that made only the passes no checked
 NumPy formulation avoids (NumPy cannot add and clamp in one pass, and a ReLU would hide an overflow to
 -inf, so results are read for it), timed in the same run in their fastest form. Timings of
-the engine and of the bare products are interleaved, so both see the same machine load. ``--threads T``
+the engine and of the bare products are interleaved in a shuffled order, so both see the same machine load
+and neither always follows the same neighbour. ``--threads T``
 gives both sides T threads (BLAS threads for the bare product, bands for the engine); the default is every
 CPU.
 
@@ -31,6 +32,7 @@ if any(v in os.environ for v in _SLOW_KERNEL_VARS):  # before NumPy loads OpenBL
     os.execve(sys.executable, [sys.executable, *sys.argv], env)
 
 import argparse  # noqa: E402
+import random  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 import tracemalloc  # noqa: E402
@@ -47,14 +49,22 @@ from verifier.numeric.functional import relu_into  # noqa: E402
 
 
 def _interleaved(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, list[float]]:
-    """Time each function ``repeats`` times, round-robin, after one warm-up call each."""
+    """Time each function ``repeats`` times, in rounds, after one warm-up call each.
+
+    Each round takes the functions in a new random order (from a fixed seed): in a fixed order, a function's
+    time depends on which one ran just before it (what that left in cache, or in BLAS's threads), and
+    measured this way the same function differed by up to 0.3 ms between two places in the order.
+    """
     for fn in fns.values():
         fn()
     times: dict[str, list[float]] = {name: [] for name in fns}
+    order = list(fns)
+    shuffle = random.Random(0).shuffle
     for _ in range(repeats):
-        for name, fn in fns.items():
+        shuffle(order)
+        for name in order:
             start = time.perf_counter()
-            fn()
+            fns[name]()
             times[name].append(time.perf_counter() - start)
     return times
 
