@@ -32,13 +32,12 @@ if any(v in os.environ for v in _SLOW_KERNEL_VARS):  # before NumPy loads OpenBL
     os.execve(sys.executable, [sys.executable, *sys.argv], env)
 
 import argparse  # noqa: E402
-import random  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 import tracemalloc  # noqa: E402
-from collections.abc import Callable  # noqa: E402
 
 import numpy as np  # noqa: E402
+from _timing import BareProducts, interleaved  # noqa: E402
 from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 
 from verifier import Bottleneck  # noqa: E402
@@ -46,27 +45,6 @@ from verifier.crosscheck import exact_pixel  # noqa: E402
 from verifier.numeric import FoldedBottleneck, bottleneck_input, bottleneck_params, conv2d  # noqa: E402
 from verifier.numeric.blocks import STEP_BYTES  # noqa: E402
 from verifier.numeric.functional import relu_into  # noqa: E402
-
-
-def _interleaved(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, list[float]]:
-    """Time each function ``repeats`` times, in rounds, after one warm-up call each.
-
-    Each round takes the functions in a new random order (from a fixed seed): in a fixed order, a function's
-    time depends on which one ran just before it (what that left in cache, or in BLAS's threads), and
-    measured this way the same function differed by up to 0.3 ms between two places in the order.
-    """
-    for fn in fns.values():
-        fn()
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    order = list(fns)
-    shuffle = random.Random(0).shuffle
-    for _ in range(repeats):
-        shuffle(order)
-        for name in order:
-            start = time.perf_counter()
-            fns[name]()
-            times[name].append(time.perf_counter() - start)
-    return times
 
 
 def _peak_extra(params: object, x: np.ndarray) -> int:
@@ -87,27 +65,10 @@ def bench(batch: int, repeats: int) -> dict[str, float]:
     model = FoldedBottleneck(params)
     x = bottleneck_input(block, batch, 56, seed=1, dtype="float32")
     out = np.empty(block.output_shape(x.shape), np.float32)
-    n_cols = batch * 56 * 56
     m, c = block.width, block.in_channels
-    # bare products with the same multiply-adds: (64x256)@(256xN), (64x576)@(576xN), (256x64)@(64xN)
-    w1 = rng.standard_normal((m, c), dtype=np.float32)
-    w2 = rng.standard_normal((m, 9 * m), dtype=np.float32)
-    w3 = rng.standard_normal((c, m), dtype=np.float32)
-    x_cols = rng.standard_normal((c, n_cols), dtype=np.float32)
-    cols2 = rng.standard_normal((9 * m, n_cols), dtype=np.float32)
-    a = np.empty((m, n_cols), np.float32)
-    y = np.empty((c, n_cols), np.float32)
+    bare = BareProducts(batch, m, c)
     a_nchw = rng.standard_normal((batch, m, 56, 56), dtype=np.float32)
-    w1_oihw, w3_oihw = w1[:, :, None, None], w3[:, :, None, None]
-
-    def bare_block() -> None:
-        np.matmul(w1, x_cols, out=a)
-        np.matmul(w2, cols2, out=a)
-        np.matmul(w3, a, out=y)
-
-    def bare_1x1() -> None:
-        np.matmul(w1, x_cols, out=a)
-        np.matmul(w3, a, out=y)
+    w1_oihw, w3_oihw = bare.w1[:, :, None, None], bare.w3[:, :, None, None]
 
     def engine_1x1() -> None:
         conv2d(x, w1_oihw)
@@ -144,12 +105,12 @@ def bench(batch: int, repeats: int) -> dict[str, float]:
                 relu_into(part, part)
                 part.max()
 
-    times = _interleaved(
+    times = interleaved(
         {
             "block": lambda: model(x, out=out),
-            "bare_block": bare_block,
+            "bare_block": bare.block,
             "1x1": engine_1x1,
-            "bare_1x1": bare_1x1,
+            "bare_1x1": bare.one_by_one,
             "floor_whole": floor_whole,
             "floor_steps": floor_steps,
         },

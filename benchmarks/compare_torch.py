@@ -23,31 +23,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import statistics
 import subprocess
 import sys
-import time
 from collections.abc import Callable
+
+from _timing import BareProducts, interleaved
 
 _SLOW_KERNEL_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 
 def _medians(fns: dict[str, Callable[[], object]], repeats: int) -> dict[str, float]:
-    """Median times over ``repeats`` rounds, each taking the functions in a new random order (fixed seed)."""
-    for fn in fns.values():
-        fn()
-        fn()
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    order = list(fns)
-    shuffle = random.Random(0).shuffle
-    for _ in range(repeats):
-        shuffle(order)
-        for name in order:
-            start = time.perf_counter()
-            fns[name]()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(ts) for name, ts in times.items()}
+    return {name: statistics.median(ts) for name, ts in interleaved(fns, repeats, warmups=2).items()}
 
 
 def _numpy_side(batch: int, repeats: int) -> dict[str, float]:
@@ -57,25 +44,11 @@ def _numpy_side(batch: int, repeats: int) -> dict[str, float]:
     from verifier.numeric import FoldedBottleneck, bottleneck_input, bottleneck_params
 
     block = Bottleneck()
-    m, c, n_cols = block.width, block.in_channels, batch * 56 * 56
-    rng = np.random.default_rng(0)
-    w1 = rng.standard_normal((m, c), dtype=np.float32)
-    w2 = rng.standard_normal((m, 9 * m), dtype=np.float32)
-    w3 = rng.standard_normal((c, m), dtype=np.float32)
-    x_cols = rng.standard_normal((c, n_cols), dtype=np.float32)
-    cols2 = rng.standard_normal((9 * m, n_cols), dtype=np.float32)
-    a = np.empty((m, n_cols), np.float32)
-    y = np.empty((c, n_cols), np.float32)
-
-    def bare() -> None:
-        np.matmul(w1, x_cols, out=a)
-        np.matmul(w2, cols2, out=a)
-        np.matmul(w3, a, out=y)
-
+    bare = BareProducts(batch, block.width, block.in_channels)
     model = FoldedBottleneck(bottleneck_params(block, seed=0, dtype="float32"))
     x = bottleneck_input(block, batch, 56, seed=1, dtype="float32")
     out = np.empty(block.output_shape(x.shape), np.float32)
-    return _medians({"bare": bare, "engine": lambda: model(x, out=out)}, repeats)
+    return _medians({"bare": bare.block, "engine": lambda: model(x, out=out)}, repeats)
 
 
 def _torch_side(batch: int, repeats: int, compile_too: bool) -> dict[str, float]:
