@@ -1,7 +1,7 @@
 """What the benchmark scripts share: shuffled interleaved timing, and the bare products that set their limit.
 
-Only the standard library is imported at the top, so that a script can use :func:`interleaved` in a
-process that has neither NumPy's BLAS loaded nor this project installed.
+Nothing here imports this project, so the PyTorch side of ``compare_torch.py`` can use it from an
+interpreter that has only torch and NumPy.
 """
 
 from __future__ import annotations
@@ -9,7 +9,8 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
-from typing import Any
+
+import numpy as np
 
 
 def interleaved(fns: dict[str, Callable[[], object]], repeats: int, warmups: int = 1) -> dict[str, list[float]]:
@@ -43,8 +44,6 @@ class BareProducts:
     """
 
     def __init__(self, batch: int, width: int = 64, channels: int = 256) -> None:
-        import numpy as np
-
         rng = np.random.default_rng(0)
         n_cols = batch * 56 * 56
         self.w1 = rng.standard_normal((width, channels), dtype=np.float32)
@@ -54,13 +53,12 @@ class BareProducts:
         self.cols2 = rng.standard_normal((9 * width, n_cols), dtype=np.float32)
         self.a = np.empty((width, n_cols), np.float32)
         self.y = np.empty((channels, n_cols), np.float32)
-        self._matmul: Any = np.matmul
 
     def block(self) -> None:
-        self._matmul(self.w1, self.x_cols, out=self.a)
-        self._matmul(self.w2, self.cols2, out=self.a)
-        self._matmul(self.w3, self.a, out=self.y)
+        np.matmul(self.w1, self.x_cols, out=self.a)
+        np.matmul(self.w2, self.cols2, out=self.a)
+        np.matmul(self.w3, self.a, out=self.y)
 
     def one_by_one(self) -> None:
-        self._matmul(self.w1, self.x_cols, out=self.a)
-        self._matmul(self.w3, self.a, out=self.y)
+        np.matmul(self.w1, self.x_cols, out=self.a)
+        np.matmul(self.w3, self.a, out=self.y)

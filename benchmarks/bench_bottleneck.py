@@ -9,11 +9,10 @@ memory a forward pass allocates beyond its input and weights, as a multiple of t
 the exact symbolic cross-check of one interior output pixel (all 256 maps). It also prints a ceiling: the
 block ratio of an engine whose products all ran at the bare rate and that made only the passes no checked
 NumPy formulation avoids (NumPy cannot add and clamp in one pass, and a ReLU would hide an overflow to
--inf, so results are read for it), timed in the same run in their fastest form. Timings of
-the engine and of the bare products are interleaved in a shuffled order, so both see the same machine load
-and neither always follows the same neighbour. ``--threads T``
-gives both sides T threads (BLAS threads for the bare product, bands for the engine); the default is every
-CPU.
+-inf, so results are read for it), timed in the same run in their fastest form. Timings of the engine and
+of the bare products are interleaved in a shuffled order, so both see the same machine load and neither
+always follows the same neighbour. ``--threads T`` gives both sides T threads (BLAS threads for the bare
+product, bands for the engine); the default is every CPU.
 
 OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE can make OpenBLAS pick a slow kernel; when either is set the script
 restarts itself with both removed from its environment (only for this process).

@@ -122,7 +122,7 @@ def test_an_overflow_in_the_last_item_of_a_batch_is_reported():
     params = bottleneck_params(block, seed=0, dtype="float32")
     bn3 = dataclasses.replace(params.bn3, bias=np.full_like(params.bn3.bias, 2e38))
     params = dataclasses.replace(params, bn3=bn3, conv1=params.conv1 * np.float32(1e-30))
-    x = np.full((3, 16, 4, 4), -1e30, np.float32)  # items 0 and 1: the shortcut pulls 2e38 far below the limit
+    x = np.full((3, 16, 4, 4), -1e30, np.float32)  # items 0 and 1: 2e38 - 1e30 stays below the largest float32
     x[2, :, 0, :] = 2e38  # item 2: its first row adds up past the largest float32
     x[2, :, 1:, :] = 0.5
     model = FoldedBottleneck(params)
