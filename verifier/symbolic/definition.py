@@ -26,6 +26,7 @@ C_in*k_h*k_w/g
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any
@@ -150,6 +151,20 @@ def _named(expr: sp.Expr) -> sp.Expr:
     return expr.xreplace(mapping)
 
 
+def _do_sums(expr: sp.Basic) -> sp.Basic:
+    """Do every sum whose ranges are concrete: the sum of its summand at each index tuple (``xreplace``)."""
+
+    def do(total: sp.Sum) -> sp.Expr:
+        variables = [var for var, _, _ in total.limits]
+        ranges = [range(int(lo), int(hi) + 1) for _, lo, hi in total.limits]
+        terms = [
+            total.function.xreplace(dict(zip(variables, values, strict=True))) for values in itertools.product(*ranges)
+        ]
+        return sp.Add(*terms)
+
+    return expr.replace(lambda e: isinstance(e, sp.Sum), do)
+
+
 def expand(conv: Conv2d, o_index: int, position: Sequence[int], input_size: Sequence[int]) -> sp.Expr:
     """The definition at a concrete layer, map and position, with its sums done by SymPy (``doit``).
 
@@ -157,7 +172,7 @@ def expand(conv: Conv2d, o_index: int, position: Sequence[int], input_size: Sequ
     names them, so the result can be compared with ``==``.
     """
     at = {**sizes(conv, input_size), **_place(conv, o_index), h: int(position[0]), w: int(position[1])}
-    expr = unpad(MAP).subs(at).doit()
+    expr = _do_sums(unpad(MAP).xreplace({k: sp.Integer(v) for k, v in at.items()}))
     if not conv.bias:
         expr = expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base == b, lambda e: sp.Integer(0))
     return sp.expand(_named(expr))
