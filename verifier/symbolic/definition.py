@@ -6,11 +6,11 @@ Output map ``o`` of a conv with ``g`` groups belongs to group ``G = o // (C_out/
 .. math::
 
     y_o(h, w) = b_o + \sum_{j=0}^{C_{in}/g-1} \sum_{u=0}^{k_h-1} \sum_{v=0}^{k_w-1}
-        w_{o,j,u,v}\, \bar x_{G C_{in}/g + j,\ h s_h - t + u d_h,\ w s_w - l + v d_w}
+        w_{o,j,u,v}\, \bar x_{G C_{in}/g + j,\ h s_h - pad_t + u d_h,\ w s_w - pad_l + v d_w}
 
-where ``x̄`` is the input with ``t``, ``b'``, ``l``, ``r'`` zeros of padding around it (zero outside
-0..H-1, 0..W-1), ``s`` the stride and ``d`` the dilation. The output has
-``H_out = floor((H + t + b' - d_h (k_h - 1) - 1) / s_h) + 1`` rows (and likewise columns): PyTorch's
+where ``x̄`` is the input with ``pad_t``, ``pad_b``, ``pad_l``, ``pad_r`` zeros of padding at its top, bottom,
+left and right (zero outside 0..H-1, 0..W-1), ``s`` the stride and ``d`` the dilation. The output has
+``H_out = floor((H + pad_t + pad_b - d_h (k_h - 1) - 1) / s_h) + 1`` rows (and likewise columns): PyTorch's
 ``torch.nn.Conv2d``. Everything here is read off that one expression: proofs for symbolic sizes
 (:mod:`verifier.symbolic.proofs`) differentiate, sum and substitute it; :func:`expand` evaluates it at a
 concrete layer (to check the derivation engine :mod:`verifier.symbolic.derive` against it);
@@ -58,7 +58,7 @@ _nat = {"integer": True, "nonnegative": True}
 
 # -- the sizes: every one a symbol -----------------------------------------------------------------
 C_in, C_out, g, k_h, k_w, s_h, s_w, d_h, d_w, H, W = sp.symbols("C_in C_out g k_h k_w s_h s_w d_h d_w H W", **_pos)
-pad_top, pad_bottom, pad_left, pad_right = sp.symbols("t b' l r'", **_nat)
+pad_top, pad_bottom, pad_left, pad_right = sp.symbols("pad_t pad_b pad_l pad_r", **_nat)
 
 # -- the indices -----------------------------------------------------------------------------------
 G, f, j, u, v, h, w = sp.symbols("G f j u v h w", **_nat)
@@ -107,9 +107,19 @@ def count(*ranges: Sequence[tuple[sp.Symbol, sp.Expr, sp.Expr]], at: dict[sp.Sym
     >>> count(OUTPUTS[:2])   # output maps
     C_out
     """
-    limits = [lim for group in ranges for lim in group]
-    total = sp.Sum(1, *limits).doit()
-    return sp.simplify(total if at is None else total.subs(at))
+    total = _count(tuple(tuple(lim) for group in ranges for lim in group))
+    if at is None:
+        return total
+    return sp.simplify(total.xreplace({k: sp.sympify(v) for k, v in at.items()}))
+
+
+@cache
+def _count(limits: tuple[tuple[sp.Symbol, sp.Expr, sp.Expr], ...]) -> sp.Expr:
+    variables = {var for var, _, _ in limits}
+    if any((sp.sympify(lo).free_symbols | sp.sympify(hi).free_symbols) & variables for _, lo, hi in limits):
+        return sp.simplify(sp.Sum(1, *limits).doit())
+    # Independent ranges: the Sum of 1 is the product of the ranges' lengths hi - lo + 1.
+    return sp.simplify(sp.Mul(*[hi - lo + 1 for _, lo, hi in limits]))
 
 
 def sizes(conv: Conv2d, input_size: Sequence[int] = (1, 1)) -> dict[sp.Symbol, int]:
@@ -267,8 +277,8 @@ def output_size(conv: Conv2d, input_size: Sequence[int]) -> tuple[int, int]:
     >>> output_size(Conv2d(1, 1, 3, stride=2, padding=1), (56, 56))
     (28, 28)
     """
-    at = sizes(conv, input_size)
-    return int(H_out.subs(at)), int(W_out.subs(at))
+    at = {k: sp.Integer(v) for k, v in sizes(conv, input_size).items()}
+    return int(H_out.xreplace(at)), int(W_out.xreplace(at))
 
 
 def evaluate(conv: Conv2d, input: Any, weight_array: Any, bias: Any = None) -> np.ndarray:
