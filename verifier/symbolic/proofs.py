@@ -108,7 +108,7 @@ def _corners_hold(condition: sp.Basic, box: list[tuple[sp.Symbol, sp.Expr, sp.Ex
     """
     a, e = sp.symbols("a e", **_pos)  # g divides C_in and C_out: C_in = g a, C_out = g e
     condition = condition.subs({D.C_in: D.g * a, D.C_out: D.g * e})
-    box = [(var, sp.sympify(lo).subs({D.C_in: D.g * a}), sp.sympify(hi).subs({D.C_in: D.g * a})) for var, lo, hi in box]
+    box = [(var, D.as_expr(lo).subs({D.C_in: D.g * a}), D.as_expr(hi).subs({D.C_in: D.g * a})) for var, lo, hi in box]
     names = [b[0] for b in box]
     for corner in itertools.product(*[(lo, hi) for _, lo, hi in box]):
         value = condition.subs(dict(zip(names, corner, strict=True)))
