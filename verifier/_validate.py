@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
@@ -48,3 +49,34 @@ def shape(name: str, value: Any, ranks: tuple[int, ...]) -> tuple[int, ...]:
     for i, v in enumerate(value):
         int_at_least(f"{name}[{i}]", v, 1)
     return tuple(int(v) for v in value)
+
+
+def finite_real(name: str, value: Any, minimum: float, *, strict: bool = False) -> Any:
+    """Return ``value`` if it is a finite real number (Python's or NumPy's, never a bool) ``>=`` (or, with
+    ``strict``, ``>``) ``minimum``, else raise naming ``name``. Exact numbers (``Fraction``) stay exact."""
+    relation = ">" if strict else ">="
+    what = "a positive finite number" if strict and minimum == 0 else f"a finite number {relation} {minimum:g}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise VerifierTypeError(f"{name} must be {what}, got {value!r} ({type(value).__name__})")
+    if not isinstance(value, numbers.Rational) and not math.isfinite(float(value)):  # ints and Fractions are finite
+        raise VerifierError(f"{name} must be {what}, got {value!r}")
+    if value < minimum or (strict and value == minimum):
+        raise VerifierError(f"{name} must be {what}, got {value!r}")
+    return value
+
+
+def choice(name: str, value: Any, allowed: tuple[str, ...]) -> str:
+    """Return ``value`` if it is one of the strings ``allowed`` (a NumPy dtype or scalar type is taken by its
+    name, so ``np.float32`` means ``"float32"``), else raise naming ``name``."""
+    listed = ", ".join(allowed)
+    text = value
+    if not isinstance(value, str):
+        import numpy as np  # only for dtypes given as NumPy objects
+
+        if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
+            text = np.dtype(value).name
+        else:
+            raise VerifierTypeError(f"{name} must be one of {listed}, got {value!r} ({type(value).__name__})")
+    if text not in allowed:
+        raise VerifierError(f"{name} must be one of {listed}, got {value!r}")
+    return str(text)

@@ -25,6 +25,7 @@ Two comparisons, both at full size:
 
 from __future__ import annotations
 
+import numbers
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -33,8 +34,9 @@ from typing import Any
 
 import numpy as np
 
+from . import _validate as check
 from . import symbolic
-from .errors import VerifierError
+from .errors import VerifierError, VerifierTypeError
 from .numeric.blocks import BottleneckParams, FoldedBottleneck, bottleneck_input, bottleneck_params
 from .progress import Progress
 from .spec import Bottleneck, Conv2d
@@ -142,10 +144,12 @@ def _crop(conv: Conv2d, rows: range, cols: range, size: Pair) -> tuple[tuple[sli
 
 
 def _to_exact(value: Any) -> Exact:
-    if isinstance(value, (int, Fraction)):
+    if type(value) is int or isinstance(value, Fraction):
         return value
-    if isinstance(value, float):
-        return Fraction(value)
+    if isinstance(value, numbers.Integral):  # a NumPy integer: a Python int, so that sums never wrap around
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return Fraction(float(value))
     numerator, denominator = int(value.p), int(value.q)  # a SymPy Rational
     return numerator if denominator == 1 else Fraction(numerator, denominator)
 
@@ -278,6 +282,40 @@ def _exact_pixel(layers: dict[str, _Layer], block: Bottleneck, x: np.ndarray, po
 
 
 # -- both comparisons ------------------------------------------------------------------------------------
+def _checked_points(points: Any, out_size: Sequence[int]) -> list[Pair]:
+    """``points`` as a list of (row, col) inside the block's output, or an error naming the bad one."""
+    if isinstance(points, (str, bytes)) or not isinstance(points, Sequence) or not points:
+        raise VerifierTypeError(f"points must be a non-empty list of (row, col) pairs, got {points!r}")
+    pixels = []
+    for k, point in enumerate(points):
+        row, col = check.pair_at_least(f"points[{k}]", point, 0)
+        if row >= out_size[0] or col >= out_size[1]:
+            raise VerifierError(
+                f"points[{k}] = {(row, col)} is outside the block's {out_size[0]}x{out_size[1]} output "
+                f"(rows 0..{out_size[0] - 1}, cols 0..{out_size[1] - 1})"
+            )
+        pixels.append((row, col))
+    return pixels
+
+
+def _checked_data(data: Any, block: Bottleneck, size: Pair, dtype: str) -> tuple[np.ndarray, BottleneckParams]:
+    """``data`` as (input, parameters) of this block, size and dtype, or an error naming what differs."""
+    if not (isinstance(data, tuple) and len(data) == 2 and isinstance(data[1], BottleneckParams)):
+        raise VerifierTypeError(f"data must be a pair (input array, BottleneckParams), got {type(data).__name__}")
+    x, params = data
+    if params.block != block:
+        raise VerifierError(f"data's parameters are for {params.block!r}, not for block={block!r}")
+    if params.dtype != np.dtype(dtype):
+        raise VerifierError(f"data's parameters are {params.dtype} but dtype={dtype!r}")
+    shape = getattr(x, "shape", None)
+    if not isinstance(x, np.ndarray) or x.ndim != 4 or x.shape[1:] != (block.in_channels, *size) or x.dtype != dtype:
+        raise VerifierError(
+            f"data's input must be a {dtype} array of shape (N, {block.in_channels}, {size[0]}, {size[1]}), got "
+            f"{getattr(x, 'dtype', type(x).__name__)} of shape {shape}"
+        )
+    return x, params
+
+
 def crosscheck_bottleneck(
     block: Bottleneck | None = None,
     input_size: Sequence[int] = (56, 56),
@@ -300,10 +338,15 @@ def crosscheck_bottleneck(
         progress: reports each pixel.
     """
     block = Bottleneck() if block is None else block
-    if dtype not in TOLERANCE:
-        raise VerifierError(f"dtype must be one of {', '.join(TOLERANCE)}, got {dtype!r}")
-    size = (int(input_size[0]), int(input_size[1]))
-    pixels = list(chosen_pixels(block, size) if points is None else points)
+    if not isinstance(block, Bottleneck):
+        raise VerifierTypeError(f"block must be a verifier.Bottleneck, got {type(block).__name__}")
+    dtype = check.choice("dtype", dtype, tuple(TOLERANCE))
+    seed = check.int_at_least("seed", seed, 0)
+    size = check.pair_at_least("input_size", input_size, 1)
+    out_size = block.output_shape((block.in_channels, *size))[1:]  # refuses an input too small for the block
+    pixels = chosen_pixels(block, size) if points is None else _checked_points(points, out_size)
+    if data is not None:
+        data = _checked_data(data, block, size, dtype)
     progress = progress or Progress(enabled=False)
     # exact data: float64 engine against the unfolded exact derivation
     int_params = bottleneck_params(block, seed=seed, dtype="float64", integer=True)
