@@ -264,10 +264,11 @@ def bottleneck_forward(x: Any, params: BottleneckParams) -> np.ndarray:
     y = relu(params.bn1.apply(conv2d(arr, params.conv1, stride=s1)), inplace=True)
     y = relu(params.bn2.apply(conv2d(y, params.conv2, stride=s2, padding=1, groups=block.groups)), inplace=True)
     y = params.bn3.apply(conv2d(y, params.conv3))
+    shortcut = arr
     if params.downsample is not None and params.downsample_bn is not None:
-        y = y + params.downsample_bn.apply(conv2d(arr, params.downsample, stride=block.stride))
-    else:
-        y = y + arr
+        shortcut = params.downsample_bn.apply(conv2d(arr, params.downsample, stride=block.stride))
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below instead
+        y = y + shortcut
     if y.dtype.kind == "f" and not all_finite(y):  # the add can overflow where no layer did
         raise VerifierError(
             f"the bottleneck overflowed {y.dtype}: the residual add has non-finite entries although every input "
