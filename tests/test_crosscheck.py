@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from verifier import Bottleneck
+from verifier import Bottleneck, VerifierError
 from verifier.crosscheck import chosen_pixels, crosscheck_bottleneck, exact_pixel
 from verifier.numeric import FoldedBottleneck, bottleneck_input, bottleneck_params, reference
 
@@ -118,3 +118,57 @@ def test_the_repr_says_which_data_each_verdict_is_about():
     assert "2 pixels x 256 maps" in text and "integer data equal" in text
     assert "float64 data max abs error 12.5 for outputs up to 4.5e+15" in text
     assert "integer data 3 mismatches" in repr(CrossCheck(((0, 0),), 4, False, 3, 0.0, 1.0, 2.0**-12, "float32", 0.1))
+
+
+# -- bad arguments are refused by name, before any work ---------------------------------------------------------
+SMALL = Bottleneck(8, 2)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"input_size": ("a", 5)}, "input_size must be a positive int or a pair of them, got ('a', 5)"),
+        ({"input_size": None}, "input_size must be a positive int or a pair of them, got None"),
+        ({"input_size": (5.7, 5.7)}, "input_size must be a positive int or a pair of them, got (5.7, 5.7)"),
+        ({"input_size": (0, 5)}, "input_size must be a positive int or a pair of them, got (0, 5)"),
+        ({"dtype": ["float32"]}, "dtype must be one of float32, float64, got ['float32']"),
+        ({"dtype": "float16"}, "dtype must be one of float32, float64, got 'float16'"),
+        ({"points": [(50, 50)]}, "points[0] = (50, 50) is outside the block's 5x5 output"),
+        ({"points": [(0, 0), (1, -1)]}, "points[1] must be an int >= 0 or a pair of them, got (1, -1)"),
+        ({"points": [(0.5, 0)]}, "points[0] must be an int >= 0 or a pair of them, got (0.5, 0)"),
+        ({"points": []}, "points must be a non-empty list of (row, col) pairs, got []"),
+        ({"points": "00"}, "points must be a non-empty list of (row, col) pairs, got '00'"),
+        ({"seed": -1}, "seed must be an int >= 0, got -1"),
+        ({"block": "bottleneck"}, "block must be a verifier.Bottleneck, got str"),
+        ({"data": (np.zeros((1, 8, 5, 5)), None)}, "data must be a pair (input array, BottleneckParams)"),
+    ],
+)
+def test_bad_arguments_are_refused_by_name(arguments: dict[str, Any], message: str) -> None:
+    call = {"block": SMALL, "input_size": (5, 5), **arguments}
+    with pytest.raises(VerifierError) as info:
+        crosscheck_bottleneck(**call)
+    assert message in str(info.value)
+
+
+def test_data_of_another_shape_dtype_or_block_is_refused_by_name() -> None:
+    params = bottleneck_params(SMALL, dtype="float32")
+    good = bottleneck_input(SMALL, size=5, dtype="float32")
+    cases = [
+        ((good[:, :, :4], params), "data's input must be a float32 array of shape (N, 8, 5, 5)"),
+        ((good.astype(np.float64), params), "data's input must be a float32 array"),
+        ((good, bottleneck_params(SMALL, dtype="float64")), "data's parameters are float64 but dtype='float32'"),
+        ((good, bottleneck_params(Bottleneck(8, 2, stride=2))), "data's parameters are for Bottleneck("),
+    ]
+    for data, message in cases:
+        with pytest.raises(VerifierError) as info:
+            crosscheck_bottleneck(SMALL, (5, 5), data=data)
+        assert message in str(info.value)
+
+
+def test_numpy_integers_reach_the_exact_side_as_python_ints() -> None:
+    from verifier.crosscheck import _exact_array
+
+    values = np.array([np.int64(2**62), np.int32(7), np.float32(0.5)], object)
+    exact = _exact_array(values)
+    assert [type(v) for v in exact] == [int, int, Fraction]
+    assert (exact * 4).tolist() == [2**64, 28, 2]
