@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -147,9 +148,10 @@ def test_a_model_name_that_is_no_string_is_refused_by_name(name: Any) -> None:
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
+        ("variant", np.array(["v1", "v1.5"]), "variant must be 'v1' or 'v1.5'"),
+        ("shortcut", np.array(["B", "C"]), "shortcut must be 'B' or 'C'"),
+        ("block", np.array(["basic", "bottleneck"]), "block must be 'basic' or 'bottleneck'"),
         ("variant", ["v1"], "variant must be 'v1' or 'v1.5'"),
-        ("shortcut", ["B", "C"], "shortcut must be 'B' or 'C'"),
-        ("block", {"basic": 1}, "block must be 'basic' or 'bottleneck'"),
     ],
 )
 def test_resnet_fields_that_are_no_strings_are_refused_by_name(field: str, value: Any, message: str) -> None:

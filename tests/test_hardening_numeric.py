@@ -846,7 +846,7 @@ def test_exact_batch_norm_and_bottleneck_take_numpy_integers_as_python_ints() ->
     assert out.ravel().tolist() == [2**64, -(2**64)]
     block = Bottleneck(4, 1)
     params = bottleneck_params(block, dtype="object", integer=True)
-    x = bottleneck_input(block, size=2, dtype="object", integer=True)
+    x = bottleneck_input(block, size=2, dtype="object", integer=True) * 2**60  # sums beyond int64
     wrapped = np.vectorize(np.int64, otypes=[object])(x)  # the same values as NumPy integers
     assert bottleneck_forward(wrapped, params).tolist() == bottleneck_forward(x, params).tolist()
 
