@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from verifier import Bottleneck, VerifierError
 from verifier.crosscheck import chosen_pixels, crosscheck_bottleneck, exact_pixel
@@ -172,3 +174,62 @@ def test_numpy_integers_reach_the_exact_side_as_python_ints() -> None:
     exact = _exact_array(values)
     assert [type(v) for v in exact] == [int, int, Fraction]
     assert (exact * 4).tolist() == [2**64, 28, 2]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    k=st.integers(1, 5),
+    s=st.integers(1, 3),
+    d=st.integers(1, 2),
+    p=st.integers(0, 4),
+    size=st.integers(1, 14),
+)
+def test_border_classes_are_those_of_the_plain_row_by_row_loop(k: int, s: int, d: int, p: int, size: int) -> None:
+    from verifier.crosscheck import _patterns
+    from verifier.spec import Conv2d
+
+    conv = Conv2d(1, 1, k, stride=s, padding=p, dilation=d)
+    try:
+        out, _ = conv.output_size(size, size)
+    except VerifierError:
+        return
+    plain: dict[tuple[bool, ...], list[int]] = {}
+    for r in range(out):  # the definition: which taps of row r land inside the image
+        plain.setdefault(tuple(0 <= r * s - p + t * d < size for t in range(k)), []).append(r)
+    assert {key: list(rows) for key, rows in _patterns(conv, out, size, 0).items()} == plain
+
+
+def test_pixels_of_a_huge_image_are_chosen_without_visiting_its_rows() -> None:
+    height = 10**400
+    pixels = chosen_pixels(Bottleneck(), (height, 7))
+    assert sorted({r for r, _ in pixels}) == [0, height // 2, height - 1]  # the top, the middle, the bottom
+
+
+def _exact_params() -> Any:
+    return bottleneck_params(SMALL, dtype="object", integer=True)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: chosen_pixels(Bottleneck(), None), "input_size must be a positive int or a pair of them, got None"),
+        (lambda: chosen_pixels("bottleneck", (5, 5)), "block must be a verifier.Bottleneck, got str"),
+        (lambda: exact_pixel(None, np.ones((8, 5, 5)), (0, 0)), "params must be a BottleneckParams, got NoneType"),
+        (
+            lambda: exact_pixel(_exact_params(), np.ones((8, 5, 5), int), "ab"),
+            "position must be an int >= 0 or a pair of them, got 'ab'",
+        ),
+        (
+            lambda: exact_pixel(_exact_params(), np.ones((8, 5, 5), int), (5, 0)),
+            "position = (5, 0) is outside the block's 5x5 output",
+        ),
+        (
+            lambda: exact_pixel(_exact_params(), np.ones((4, 5, 5), int), (0, 0)),
+            "x must be one input (C, H, W) with C = 8, got shape (4, 5, 5)",
+        ),
+    ],
+)
+def test_the_pixel_helpers_refuse_bad_arguments_by_name(call: Any, message: str) -> None:
+    with pytest.raises(VerifierError) as info:
+        call()
+    assert message in str(info.value)

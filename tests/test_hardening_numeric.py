@@ -1040,3 +1040,19 @@ def test_batch_norm_takes_any_finite_real_eps_as_torch_does(eps: Any) -> None:
     assert np.isfinite(batch_norm(x, [0.0], [1.0], eps=eps)).all()
     if eps:
         assert BatchNorm2d(1, eps=eps).eps == eps
+
+
+@pytest.mark.parametrize(
+    ("nbytes", "text"), [(10**400, "9.095e+387 TiB"), (2**100, "1.153e+18 TiB"), (3 * 2**20, "3.0 MiB")]
+)
+def test_estimates_beyond_any_float_still_read_as_numbers(nbytes: int, text: str) -> None:
+    assert human_bytes(nbytes) == text
+    with pytest.raises(VerifierError, match=re.escape(f"needs about {text} but only")):
+        ensure_fits(nbytes, "work", available=2**20)
+
+
+def test_an_eps_no_float_holds_is_refused_for_float_input_and_exact_for_exact_input() -> None:
+    with pytest.raises(VerifierError, match=re.escape("eps must be at most float64's largest value")):
+        batch_norm(np.ones((1, 1)), [0.0], [1.0], eps=10**400)
+    exact = batch_norm(np.array([[2]]), [0], [0], eps=4 * 10**400)  # sqrt(4e400) = 2e200
+    assert exact[0, 0] == Fraction(1, 10**200)

@@ -707,6 +707,8 @@ def _bn_vectors(
         bad = int(np.argmax(var < 0))
         raise VerifierError(f"running_var must be >= 0, got running_var[{bad}] = {var[bad]!r}")
     if dtype.kind == "f":
+        if isinstance(eps, numbers.Rational) and Fraction(eps) > float(np.finfo(np.float64).max):  # no float holds it
+            raise VerifierError(f"eps must be at most float64's largest value for float input, got {eps!r}")
         denominator = np.sqrt(var.astype(np.float64) + float(eps))
         if (denominator == 0).any():
             raise VerifierError("running_var + eps is 0 for some channel: the normalisation would divide by zero")
