@@ -10,6 +10,17 @@ from .errors import VerifierError, VerifierTypeError
 
 Pair = tuple[int, int]
 
+#: Sizes, counts and indices stay below 2**63, as PyTorch's (int64) do: every count made from them is an
+#: exact Python int, and still converts to a float where a report divides it (a product of a few of them
+#: stays far below 2**1024).
+LIMIT = 2**63
+
+
+def _below_limit(name: str, value: int, what: str) -> int:
+    if value >= LIMIT:
+        raise VerifierError(f"{name} must be {what} below 2**63 (PyTorch's int64 sizes), got {value!r}")
+    return value
+
 
 def _is_int(value: Any) -> bool:
     # bool is an int subclass, but True as a kernel size is a bug, never a size.
@@ -23,7 +34,7 @@ def int_at_least(name: str, value: Any, minimum: int) -> int:
         raise VerifierTypeError(f"{name} must be {what}, got {value!r} ({type(value).__name__})")
     if value < minimum:
         raise VerifierError(f"{name} must be {what}, got {value!r}")
-    return int(value)
+    return _below_limit(name, int(value), what)
 
 
 def pair_at_least(name: str, value: Any, minimum: int) -> Pair:
@@ -33,10 +44,11 @@ def pair_at_least(name: str, value: Any, minimum: int) -> Pair:
     if _is_int(value):
         if value < minimum:
             raise VerifierError(f"{name} must be {expected}, got {value!r}")
-        return int(value), int(value)
+        return _below_limit(name, int(value), expected), int(value)
     if isinstance(value, (tuple, list)) and len(value) == 2 and all(_is_int(v) for v in value):
         if min(value) < minimum:
             raise VerifierError(f"{name} must be {expected}, got {tuple(value)!r}")
+        _below_limit(name, max(int(v) for v in value), expected)
         return int(value[0]), int(value[1])
     raise VerifierTypeError(f"{name} must be {expected}, got {value!r} ({type(value).__name__})")
 

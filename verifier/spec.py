@@ -449,7 +449,8 @@ class Bottleneck(_Block):
     expansion: int = field(default=4, repr=False)
 
     def __post_init__(self) -> None:
-        for name in ("in_channels", "planes", "stride", "groups", "base_width", "expansion"):
+        # planes first: callers often make in_channels from it, and the message should name the root
+        for name in ("planes", "in_channels", "stride", "groups", "base_width", "expansion"):
             object.__setattr__(self, name, check.int_at_least(name, getattr(self, name), 1))
         if not isinstance(self.variant, str) or self.variant not in ("v1", "v1.5"):
             raise VerifierError(f"variant must be 'v1' or 'v1.5', got {self.variant!r}")
@@ -504,7 +505,7 @@ class BasicBlock(_Block):
     projection: bool | None = None
 
     def __post_init__(self) -> None:
-        for name in ("in_channels", "planes", "stride"):
+        for name in ("planes", "in_channels", "stride"):
             object.__setattr__(self, name, check.int_at_least(name, getattr(self, name), 1))
         if self.projection is not None and not isinstance(self.projection, bool):
             raise VerifierTypeError(f"projection must be True, False or None, got {self.projection!r}")
