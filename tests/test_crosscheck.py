@@ -200,7 +200,7 @@ def test_border_classes_are_those_of_the_plain_row_by_row_loop(k: int, s: int, d
 
 
 def test_pixels_of_a_huge_image_are_chosen_without_visiting_its_rows() -> None:
-    height = 10**400
+    height = 2**62  # far too many rows to visit one by one
     pixels = chosen_pixels(Bottleneck(), (height, 7))
     assert sorted({r for r, _ in pixels}) == [0, height // 2, height - 1]  # the top, the middle, the bottom
 
