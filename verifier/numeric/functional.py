@@ -3,7 +3,8 @@
 Activations are NCHW (or CHW without a batch axis), weights are OIHW, and the output size follows the
 one rule in :meth:`verifier.spec.Conv2d.output_size`. float32 stays float32 and float64 stays float64;
 integer arrays compute in int64 (refused when the result could overflow) and object arrays of Python
-``int`` or ``Fraction`` compute exactly.
+``int`` or ``Fraction`` compute exactly (NumPy integers among them are taken as Python ints, which never
+wrap around).
 
 >>> import numpy as np
 >>> x = np.arange(8.0).reshape(1, 2, 2, 2)          # two 2x2 maps
@@ -615,7 +616,7 @@ def relu_into(src: np.ndarray, dst: np.ndarray) -> None:
 
 
 def relu(input: Any, inplace: bool = False) -> np.ndarray:
-    """max(0, x) elementwise (``torch.nn.functional.relu``); ``inplace=True`` overwrites a float input.
+    """max(0, x) elementwise (``torch.nn.functional.relu``); ``inplace=True`` overwrites a writeable array.
 
     >>> relu(np.array([[-2, 3]]))
     array([[0, 3]])
