@@ -195,3 +195,32 @@ def test_main_job_at_full_size_holds_and_reports_the_run(capsys: pytest.CaptureF
     assert status == 0, payload.get("errors")
     assert set(payload["run"]) >= RUN_KEYS
     assert payload["run"]["crosscheck"]["points"] > 0
+
+
+def _held() -> dict[str, Any]:
+    ids = ("all-inputs", "maps-equal-filters", "parameter-count")
+    return {"claims": [{"id": "n2-maps", "verdict": "true"}], "theorems": [{"id": t, "holds": True} for t in ids]}
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_the_answer_gives_the_convs_a_bias_exactly_when_the_bottleneck_has_one(
+    bias: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from verifier.commands import main as main_job
+    from verifier.spec import Bottleneck, Conv2d
+
+    if bias:  # a bottleneck whose 1x1 convs had biases: the sentence and the derived example must follow
+        real = Bottleneck.main_path
+
+        def with_bias(self: Bottleneck) -> tuple[Any, ...]:
+            return tuple(
+                (n, Conv2d(*layer.weight_shape[1::-1], 1) if n in ("conv1", "conv3") else layer)
+                for n, layer in real(self)
+            )
+
+        monkeypatch.setattr(Bottleneck, "main_path", with_bias)
+    answer = main_job._headline(_held()).split("\n")[0]
+    sentence = answer.split("(derived for")[0]
+    assert ("its bias plus" in sentence) is bias
+    assert ("have no bias" in sentence) is not bias
+    assert ("b_{0}" in answer) is bias  # the derived example agrees with the sentence

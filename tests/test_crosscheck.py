@@ -8,8 +8,10 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from verifier import Bottleneck
+from verifier import Bottleneck, VerifierError
 from verifier.crosscheck import chosen_pixels, crosscheck_bottleneck, exact_pixel
 from verifier.numeric import FoldedBottleneck, bottleneck_input, bottleneck_params, reference
 
@@ -118,3 +120,116 @@ def test_the_repr_says_which_data_each_verdict_is_about():
     assert "2 pixels x 256 maps" in text and "integer data equal" in text
     assert "float64 data max abs error 12.5 for outputs up to 4.5e+15" in text
     assert "integer data 3 mismatches" in repr(CrossCheck(((0, 0),), 4, False, 3, 0.0, 1.0, 2.0**-12, "float32", 0.1))
+
+
+# -- bad arguments are refused by name, before any work ---------------------------------------------------------
+SMALL = Bottleneck(8, 2)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"input_size": ("a", 5)}, "input_size must be a positive int or a pair of them, got ('a', 5)"),
+        ({"input_size": None}, "input_size must be a positive int or a pair of them, got None"),
+        ({"input_size": (5.7, 5.7)}, "input_size must be a positive int or a pair of them, got (5.7, 5.7)"),
+        ({"input_size": (0, 5)}, "input_size must be a positive int or a pair of them, got (0, 5)"),
+        ({"dtype": ["float32"]}, "dtype must be one of float32, float64, got ['float32']"),
+        ({"dtype": "float16"}, "dtype must be one of float32, float64, got 'float16'"),
+        ({"points": [(50, 50)]}, "points[0] = (50, 50) is outside the block's 5x5 output"),
+        ({"points": [(0, 0), (1, -1)]}, "points[1] must be an int >= 0 or a pair of them, got (1, -1)"),
+        ({"points": [(0.5, 0)]}, "points[0] must be an int >= 0 or a pair of them, got (0.5, 0)"),
+        ({"points": []}, "points must be a non-empty list of (row, col) pairs, got []"),
+        ({"points": "00"}, "points must be a non-empty list of (row, col) pairs, got '00'"),
+        ({"seed": -1}, "seed must be an int >= 0, got -1"),
+        ({"block": "bottleneck"}, "block must be a verifier.Bottleneck, got str"),
+        ({"data": (np.zeros((1, 8, 5, 5)), None)}, "data must be a pair (input array, BottleneckParams)"),
+    ],
+)
+def test_bad_arguments_are_refused_by_name(arguments: dict[str, Any], message: str) -> None:
+    call = {"block": SMALL, "input_size": (5, 5), **arguments}
+    with pytest.raises(VerifierError) as info:
+        crosscheck_bottleneck(**call)
+    assert message in str(info.value)
+
+
+def test_data_of_another_shape_dtype_or_block_is_refused_by_name() -> None:
+    params = bottleneck_params(SMALL, dtype="float32")
+    good = bottleneck_input(SMALL, size=5, dtype="float32")
+    cases = [
+        ((good[:, :, :4], params), "data's input must be a float32 array of shape (N, 8, 5, 5)"),
+        ((good.astype(np.float64), params), "data's input must be a float32 array"),
+        ((good, bottleneck_params(SMALL, dtype="float64")), "data's parameters are float64 but dtype='float32'"),
+        ((good, bottleneck_params(Bottleneck(8, 2, stride=2))), "data's parameters are for Bottleneck("),
+    ]
+    for data, message in cases:
+        with pytest.raises(VerifierError) as info:
+            crosscheck_bottleneck(SMALL, (5, 5), data=data)
+        assert message in str(info.value)
+
+
+def test_numpy_integers_reach_the_exact_side_as_python_ints() -> None:
+    from verifier.crosscheck import _exact_array
+
+    values = np.array([np.int64(2**62), np.int32(7), np.float32(0.5)], object)
+    exact = _exact_array(values)
+    assert [type(v) for v in exact] == [int, int, Fraction]
+    assert (exact * 4).tolist() == [2**64, 28, 2]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    k=st.integers(1, 5),
+    s=st.integers(1, 3),
+    d=st.integers(1, 2),
+    p=st.integers(0, 4),
+    size=st.integers(1, 14),
+)
+def test_border_classes_are_those_of_the_plain_row_by_row_loop(k: int, s: int, d: int, p: int, size: int) -> None:
+    from verifier.crosscheck import _patterns
+    from verifier.spec import Conv2d
+
+    conv = Conv2d(1, 1, k, stride=s, padding=p, dilation=d)
+    try:
+        out, _ = conv.output_size(size, size)
+    except VerifierError:
+        return
+    plain: dict[tuple[bool, ...], list[int]] = {}
+    for r in range(out):  # the definition: which taps of row r land inside the image
+        plain.setdefault(tuple(0 <= r * s - p + t * d < size for t in range(k)), []).append(r)
+    assert {key: list(rows) for key, rows in _patterns(conv, out, size, 0).items()} == plain
+
+
+def test_pixels_of_a_huge_image_are_chosen_without_visiting_its_rows() -> None:
+    height = 2**62  # far too many rows to visit one by one
+    pixels = chosen_pixels(Bottleneck(), (height, 7))
+    assert sorted({r for r, _ in pixels}) == [0, height // 2, height - 1]  # the top, the middle, the bottom
+
+
+def _exact_params() -> Any:
+    return bottleneck_params(SMALL, dtype="object", integer=True)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: chosen_pixels(Bottleneck(), None), "input_size must be a positive int or a pair of them, got None"),
+        (lambda: chosen_pixels("bottleneck", (5, 5)), "block must be a verifier.Bottleneck, got str"),
+        (lambda: exact_pixel(None, np.ones((8, 5, 5)), (0, 0)), "params must be a BottleneckParams, got NoneType"),
+        (
+            lambda: exact_pixel(_exact_params(), np.ones((8, 5, 5), int), "ab"),
+            "position must be an int >= 0 or a pair of them, got 'ab'",
+        ),
+        (
+            lambda: exact_pixel(_exact_params(), np.ones((8, 5, 5), int), (5, 0)),
+            "position = (5, 0) is outside the block's 5x5 output",
+        ),
+        (
+            lambda: exact_pixel(_exact_params(), np.ones((4, 5, 5), int), (0, 0)),
+            "x must be one input (C, H, W) with C = 8, got shape (4, 5, 5)",
+        ),
+    ],
+)
+def test_the_pixel_helpers_refuse_bad_arguments_by_name(call: Any, message: str) -> None:
+    with pytest.raises(VerifierError) as info:
+        call()
+    assert message in str(info.value)

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import errno
+import io
+import json
+import os
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from verifier import VerifierError
 from verifier.cli import SUBCOMMANDS, main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -155,3 +163,158 @@ def test_bad_seeds_and_widths_are_bad_usage(
     argv: list[str], fragments: tuple[str, ...], capsys: pytest.CaptureFixture[str]
 ) -> None:
     _assert_bad_usage(argv, fragments, capsys)
+
+
+# -- one exit status per outcome, one line per failure ------------------------------------------------------------
+def _reads_json(argv: list[str], capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
+    status, out, err = _run(argv, capsys)
+    assert status == 0, (argv, err)
+    data: dict[str, Any] = json.loads(out)
+    return data
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["claims", "--id", "n2-maps"],
+        ["prove", "--theorem", "parameter-count"],
+        ["derive", "--in", "4", "--out", "2"],
+        ["count", "bottleneck"],
+    ],
+    ids=lambda v: v[0],
+)
+def test_json_works_before_and_after_the_subcommand(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    before = _reads_json(["--json", *argv], capsys)
+    after = _reads_json([*argv, "--json"], capsys)
+
+    def timeless(value: Any) -> Any:  # seconds differ from run to run; nothing else may
+        if isinstance(value, dict):
+            return {k: timeless(v) for k, v in value.items() if k != "seconds"}
+        if isinstance(value, list):
+            return [timeless(v) for v in value]
+        return value
+
+    assert timeless(before) == timeless(after)
+
+
+@pytest.mark.parametrize("name", SUBCOMMANDS)
+def test_main_job_options_next_to_a_subcommand_are_bad_usage(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    _assert_bad_usage(["--skip-run", name], ("--skip-run", "main job only", f"verifier {name}"), capsys)
+
+
+def _failing_command(monkeypatch: pytest.MonkeyPatch, exc: BaseException) -> None:
+    from verifier.commands import claims
+
+    def execute(args: Any, progress: Any) -> Any:
+        raise exc
+
+    monkeypatch.setattr(claims, "execute", execute)
+
+
+@pytest.mark.parametrize(
+    ("exc", "status", "line"),
+    [
+        (RuntimeError("boom"), 3, "verifier: internal error: RuntimeError: boom (run with --debug or VERIFIER_DEBUG=1"),
+        (ZeroDivisionError("division by zero"), 3, "verifier: internal error: ZeroDivisionError: division by zero"),
+        (KeyboardInterrupt(), 130, "verifier: interrupted"),
+        (VerifierError("x must be 1, got 2"), 2, "verifier claims: error: x must be 1, got 2"),
+    ],
+    ids=["internal", "internal-2", "interrupt", "usage"],
+)
+def test_every_outcome_has_its_status_and_one_line(
+    exc: BaseException, status: int, line: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _failing_command(monkeypatch, exc)
+    monkeypatch.delenv("VERIFIER_DEBUG", raising=False)
+    got, out, err = _run(["claims"], capsys)
+    assert (got, out) == (status, "")
+    assert len(err.splitlines()) == 1 and err.startswith(line), err
+
+
+@pytest.mark.parametrize(("argv", "env"), [(["--debug", "claims"], ""), (["claims", "--debug"], ""), (["claims"], "1")])
+def test_the_traceback_is_shown_only_when_asked_for(
+    argv: list[str], env: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _failing_command(monkeypatch, RuntimeError("boom"))
+    monkeypatch.setenv("VERIFIER_DEBUG", env)
+    status, _, err = _run(argv, capsys)
+    assert status == 3
+    assert err.startswith("Traceback (most recent call last):") and "RuntimeError: boom" in err
+
+
+class _FullDisk(io.StringIO):
+    def write(self, text: str) -> int:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def test_a_failed_write_to_stdout_is_one_line_and_status_74(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from verifier.cli import EXIT_STATUSES
+
+    monkeypatch.setattr(sys, "stdout", _FullDisk())
+    errors = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", errors)
+    assert main(["claims", "--id", "n2-maps"]) == 74
+    assert errors.getvalue().splitlines() == [
+        "verifier: error: could not write the report to stdout: [Errno 28] No space left on device"
+    ]
+    assert 74 in EXIT_STATUSES and EXIT_STATUSES[74] != EXIT_STATUSES[1]
+
+
+def test_a_closed_stderr_does_not_stop_the_work(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from verifier.progress import Progress
+
+    monkeypatch.setattr(sys, "stderr", None)  # what `2>&-` leaves
+    progress = Progress()
+    progress.step("working")
+    progress.done()
+    assert main(["claims", "--id", "n2-maps"]) == 0
+    assert "n2-maps" in capsys.readouterr().out
+    _failing_command(monkeypatch, RuntimeError("boom"))
+    assert main(["claims"]) == 3  # the one line has nowhere to go, and nothing crashes
+
+
+def test_progress_stops_reporting_when_its_stream_fails() -> None:
+    from verifier.progress import Progress
+
+    progress = Progress(enabled=True, stream=_FullDisk())
+    progress.step("working")  # no exception: the work matters more than its progress line
+    assert progress.enabled is False
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs Linux's /dev/full")
+def test_real_processes_with_a_full_disk_and_a_closed_stderr() -> None:
+    command = [sys.executable, "-m", "verifier", "claims", "--id", "n2-maps"]
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(command, cwd=ROOT, stdout=full, stderr=subprocess.PIPE, text=True, timeout=120)
+    assert result.returncode == 74
+    assert result.stderr.splitlines() == [
+        "verifier: error: could not write the report to stdout: [Errno 28] No space left on device"
+    ]
+    closed = subprocess.run(
+        [*command, "--json"], cwd=ROOT, stdout=subprocess.PIPE, preexec_fn=lambda: os.close(2), timeout=120
+    )
+    assert closed.returncode == 0 and json.loads(closed.stdout)["claims"][0]["id"] == "n2-maps"
+
+
+def test_the_exit_statuses_are_listed_alike_in_help_and_readme(capsys: pytest.CaptureFixture[str]) -> None:
+    from verifier.cli import EXIT_STATUSES
+
+    status, out, _ = _run(["--help"], capsys)
+    assert status == 0
+    listed = dict(re.findall(r"^  (\d+)\s+(.+)$", out.split("exit statuses:")[1], re.M))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("<!-- exit-statuses -->")[1].split("<!-- /exit-statuses -->")[0]
+    rows = dict(re.findall(r"^\| (\d+) \| (.+) \|$", table, re.M))
+    assert {int(k): v for k, v in listed.items()} == EXIT_STATUSES == {int(k): v for k, v in rows.items()}
+    assert {0, 1, 2, 3, 130} <= set(EXIT_STATUSES)
+
+
+def test_the_licence_is_the_one_the_metadata_names_and_is_packaged() -> None:
+    text = (ROOT / "LICENSE").read_text(encoding="utf-8")
+    assert text.startswith("MIT License") and "Copyright (c) 2026 The verifier authors" in text
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["license"] == "MIT" and project["license-files"] == ["LICENSE"]

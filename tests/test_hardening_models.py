@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -136,3 +137,24 @@ def test_a_counted_run_too_large_for_memory_is_refused_with_the_estimate() -> No
     shape = (100_000, 3, 224, 224)  # the input alone is 60 GB of float32
     with pytest.raises(VerifierError, match=r"on input \(100000, 3, 224, 224\) needs about .* nothing was allocated"):
         run_counted(resnet("resnet50"), shape)
+
+
+@pytest.mark.parametrize("name", [["resnet50"], ("resnet50",), {"resnet50"}, None, 50, b"resnet50"])
+def test_a_model_name_that_is_no_string_is_refused_by_name(name: Any) -> None:
+    with pytest.raises(VerifierError, match=re.escape(f"model must be one of {', '.join(MODEL_NAMES)}, got {name!r}")):
+        resnet(name)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("variant", np.array(["v1", "v1.5"]), "variant must be 'v1' or 'v1.5'"),
+        ("shortcut", np.array(["B", "C"]), "shortcut must be 'B' or 'C'"),
+        ("block", np.array(["basic", "bottleneck"]), "block must be 'basic' or 'bottleneck'"),
+        ("variant", ["v1"], "variant must be 'v1' or 'v1.5'"),
+    ],
+)
+def test_resnet_fields_that_are_no_strings_are_refused_by_name(field: str, value: Any, message: str) -> None:
+    arguments: dict[str, Any] = {"name": "x", "block": "bottleneck", "layers": (1, 1, 1, 1), field: value}
+    with pytest.raises(VerifierError, match=re.escape(message)):
+        ResNet(**arguments)

@@ -238,7 +238,7 @@ def test_relu_is_max_with_zero_on_every_dtype(values: list[int], inplace: bool) 
 def test_batch_norm_refuses_bad_shapes_and_statistics() -> None:
     x = np.ones((1, 2, 2, 2))
     cases = [
-        (lambda: batch_norm(np.ones((2, 2, 2)), [0, 0], [1, 1]), "input must be 4-D (N, C, H, W), got 3-D shape"),
+        (lambda: batch_norm(np.ones(2), [0, 0], [1, 1]), "input must be (N, C), (N, C, L), (N, C, H, W) or (N, C, D"),
         (
             lambda: batch_norm(x, [0.0], [1.0, 1.0]),
             "running_mean must have shape (2,), one entry per channel, got (1,)",
@@ -286,9 +286,7 @@ def test_the_block_refuses_bad_parameters_and_inputs() -> None:
         bottleneck_params("resnet50")  # type: ignore[arg-type]
     with pytest.raises(VerifierError, match=re.escape("dtype must be one of float32, float64, object, got 'float16'")):
         bottleneck_params(block, dtype="float16")  # type: ignore[arg-type]
-    with pytest.raises(
-        VerifierError, match=re.escape("input shape must be positive ints, got 0 at axis 0 of (0, 8, 4, 4)")
-    ):
+    with pytest.raises(VerifierError, match=re.escape("batch must be a positive int, got 0")):
         bottleneck_input(block, batch=0, size=4)
     with pytest.raises(VerifierError, match=re.escape("input must be 4-D (N, C, H, W), got shape (8, 4, 4)")):
         bottleneck_forward(np.ones((8, 4, 4), np.float32), params)
@@ -806,3 +804,255 @@ def test_an_overflow_is_reported_when_the_input_is_checked_before_the_output(
     bs = None if b is None else np.array(b, np.float32)
     with pytest.raises(VerifierError, match="^" + re.escape("conv2d overflowed float32: the result has non-finite")):
         conv2d(xs, ws, bs)
+
+
+# -- exactness: NumPy integers inside object arrays ------------------------------------------------------------
+INT_TYPES = [np.int64, np.int32, np.uint64, np.int8]
+
+
+@FAST
+@given(
+    kind=st.sampled_from(INT_TYPES),
+    xs=st.lists(st.integers(0, 120), min_size=1, max_size=3),
+    scale=st.integers(0, 62),
+    data=st.data(),
+)
+def test_numpy_integers_in_object_arrays_compute_as_python_ints(
+    kind: Any, xs: list[int], scale: int, data: Any
+) -> None:
+    # Values as large as the type holds, so that NumPy's own integer arithmetic would wrap around.
+    top = int(np.iinfo(kind).max)
+    x_vals = [min(top, v << scale) for v in xs]
+    w_vals = data.draw(st.lists(st.integers(1, min(top, 2**40)), min_size=len(xs), max_size=len(xs)))
+    x = np.empty((1, len(xs), 1, 1), object)
+    x[0, :, 0, 0] = [kind(v) for v in x_vals]
+    w = np.empty((1, len(xs), 1, 1), object)
+    w[0, :, 0, 0] = [kind(v) for v in w_vals]
+    expected = sum(a * b for a, b in zip(x_vals, w_vals, strict=True))  # Python ints: no wrap-around
+    out = conv2d(x, w)
+    assert out[0, 0, 0, 0] == expected and type(out[0, 0, 0, 0]) is int
+    y = relu(x)
+    assert [type(v) for v in y.ravel()] == [int] * len(xs) and y.ravel().tolist() == x_vals
+
+
+def test_the_issue_example_of_a_wrapped_around_exact_product() -> None:
+    out = conv2d(np.array([[[[np.int64(2**62)]]]], object), np.array([[[[np.int64(4)]]]], object))
+    assert out[0, 0, 0, 0] == 2**64
+
+
+def test_exact_batch_norm_and_bottleneck_take_numpy_integers_as_python_ints() -> None:
+    x = np.array([[[[np.int64(2**62), np.int64(-(2**62))]]]], object)
+    out = batch_norm(x, [np.int64(0)], [np.int64(3)], weight=[np.int64(2**3)], eps=Fraction(1))  # sqrt(3 + 1) = 2
+    assert out.ravel().tolist() == [2**64, -(2**64)]
+    block = Bottleneck(4, 1)
+    params = bottleneck_params(block, dtype="object", integer=True)
+    x = bottleneck_input(block, size=2, dtype="object", integer=True) * 2**60  # sums beyond int64
+    wrapped = np.vectorize(np.int64, otypes=[object])(x)  # the same values as NumPy integers
+    assert bottleneck_forward(wrapped, params).tolist() == bottleneck_forward(x, params).tolist()
+
+
+def test_object_arrays_with_other_numpy_scalars_are_refused_by_name() -> None:
+    for item in (np.float64(1.0), np.bool_(True), np.float32(2.0)):
+        x = np.array([[[[item]]]], object)
+        with pytest.raises(VerifierTypeError, match=re.escape(f"input[0, 0, 0, 0] is {item!r}")):
+            conv2d(x, np.ones((1, 1, 1, 1), object))
+
+
+# -- overflow and NaN --------------------------------------------------------------------------------------------
+@FAST
+@given(
+    dtype=st.sampled_from([np.float32, np.float64]),
+    fraction=st.floats(0.6, 1.0),
+    gain=st.floats(2.0, 100.0),
+    rank=st.integers(2, 5),
+)
+def test_batch_norm_refuses_a_result_that_overflows(dtype: Any, fraction: float, gain: float, rank: int) -> None:
+    big = float(np.finfo(dtype).max) * fraction
+    x = np.full((1, 2) + (1,) * (rank - 2), big, dtype)
+    with pytest.raises(VerifierError, match=re.escape(f"batch_norm overflowed {np.dtype(dtype)}")):
+        batch_norm(x, np.zeros(2, dtype), np.ones(2, dtype), weight=np.full(2, gain, dtype), eps=0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_batch_norm_refuses_a_scale_that_overflows_the_dtype(dtype: Any) -> None:
+    # var + eps = 1e-300 (float64: 1e150 is finite) or 1e-60 (float32: 1e30 is finite, but not with gain 1e10)
+    tiny = 1e-300 if dtype == np.float64 else 1e-60
+    gain = 1e200 if dtype == np.float64 else 1e10
+    x = np.ones((1, 1, 1, 1), dtype)
+    with pytest.raises(VerifierError, match=r"batch norm's weight / sqrt\(running_var \+ eps\) overflows"):
+        batch_norm(x, np.zeros(1, dtype), np.zeros(1, dtype), weight=np.full(1, gain, dtype), eps=tiny)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("where", ["conv_weight", "conv_bias"])
+def test_fold_batch_norm_refuses_non_finite_conv_parameters(bad: float, where: str) -> None:
+    w = np.ones((2, 1, 1, 1))
+    b = np.zeros(2)
+    (w if where == "conv_weight" else b).flat[1] = bad
+    with pytest.raises(VerifierError, match=re.escape(f"{where} has ")):
+        fold_batch_norm(w, b, [0.0, 0.0], [1.0, 1.0])
+
+
+def test_fold_batch_norm_refuses_a_folded_weight_that_overflows() -> None:
+    w = np.full((1, 1, 1, 1), 1e300)
+    with pytest.raises(VerifierError, match="fold_batch_norm overflowed float64"):
+        fold_batch_norm(w, None, [0.0], [0.0], weight=[1e10], eps=1e-20)
+
+
+def _params_whose_residual_add_overflows(dtype: str) -> Any:
+    """Zero conv weights, so every layer is finite, and bn3's shift at the dtype's largest value."""
+    from verifier.numeric import BatchNormParams
+
+    block = Bottleneck(8, 2)
+    params = bottleneck_params(block, dtype=dtype)  # type: ignore[arg-type]
+    big = np.full(8, np.finfo(dtype).max * 0.75, dtype)
+    zeros = {name: np.zeros_like(getattr(params, name)) for name in ("conv1", "conv2", "conv3")}
+    bn3 = BatchNormParams(np.zeros(8, dtype), np.ones(8, dtype), np.ones(8, dtype), big, 0.0)
+    return type(params)(block, zeros["conv1"], params.bn1, zeros["conv2"], params.bn2, zeros["conv3"], bn3)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_both_bottleneck_paths_refuse_an_overflowing_residual_add(dtype: str) -> None:
+    from verifier.numeric import FoldedBottleneck
+
+    params = _params_whose_residual_add_overflows(dtype)
+    x = np.full((1, 8, 3, 3), np.finfo(dtype).max * 0.75, dtype)  # finite; plus bn3's shift it is not
+    with pytest.raises(VerifierError, match=f"the bottleneck overflowed {dtype}"):
+        bottleneck_forward(x, params)
+    with pytest.raises(VerifierError, match=f"the bottleneck overflowed {dtype}"):
+        FoldedBottleneck(params)(x)
+    half = (x / 4).astype(dtype)  # and both agree where nothing overflows
+    np.testing.assert_allclose(bottleneck_forward(half, params), FoldedBottleneck(params)(half), rtol=1e-6)
+
+
+# -- relu: empty, read-only and huge inputs -----------------------------------------------------------------------
+@pytest.mark.parametrize("shape", [(0,), (0, 3), (2, 0, 3), (1, 2, 0, 4), (3, 0)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64, object])
+def test_relu_of_an_empty_array_is_an_empty_array_of_its_shape(shape: tuple[int, ...], dtype: Any) -> None:
+    for inplace in (False, True):
+        out = relu(np.zeros(shape, dtype), inplace=inplace)
+        assert out.shape == shape and out.dtype == np.dtype(dtype) and out.size == 0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int64, object])
+def test_relu_inplace_refuses_what_it_cannot_overwrite_and_overwrites_the_rest(dtype: Any) -> None:
+    x = np.array([-1, 2, -3], dtype)
+    x.flags.writeable = False
+    with pytest.raises(VerifierError, match=re.escape("inplace=True needs a writeable NumPy array to overwrite")):
+        relu(x, inplace=True)
+    with pytest.raises(VerifierError, match="got a list"):
+        relu([-1.0, 2.0], inplace=True)
+    y = np.array([-1, 2, -3], dtype)
+    assert relu(y, inplace=True) is y and y.tolist() == [0, 2, 0]
+    assert relu(x).tolist() == [0, 2, 0]  # a new array from a read-only one
+
+
+# -- refusals come before any work whose size depends on the input -------------------------------------------------
+def _peak_bytes(call: Any) -> int:
+    """The most memory ``call`` allocated before it raised (it must raise a VerifierError)."""
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(VerifierError, match="needs about"):
+            call()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+HUGE = np.broadcast_to(np.float64(1.0), (10**6, 1, 10**3, 10**3))  # 8 PB as a view of one number
+HUGE_IMAGE = np.broadcast_to(np.float32(1), (1, 1, 10**6, 10**6))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: relu(HUGE),
+        lambda: batch_norm(HUGE, [0.0], [1.0]),
+        lambda: batch_norm(np.broadcast_to(np.float64(1.0), (10**9, 1, 10**3)), [0.0], [1.0]),  # 3-D
+        lambda: relu(np.broadcast_to(np.array(1, object), (10**6, 10**6))),  # object entries are looked at
+        lambda: conv2d(HUGE_IMAGE, np.broadcast_to(np.float32(1), (1, 1, 1000, 1000)), stride=2),
+    ],
+    ids=["relu", "batch_norm-4d", "batch_norm-3d", "relu-object", "conv2d-strided-huge-kernel"],
+)
+def test_huge_inputs_are_refused_with_the_estimate_before_any_allocation(call: Any) -> None:
+    assert _peak_bytes(call) < 2**20
+
+
+# -- one API, one set of rules ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("kind", [int, np.int64, np.int32, np.uint8])
+def test_bottleneck_input_takes_numpy_integer_sizes_as_conv2d_does(kind: Any) -> None:
+    block = Bottleneck(8, 2)
+    x = bottleneck_input(block, batch=kind(2), size=(kind(3), kind(4)))
+    assert x.shape == (2, 8, 3, 4)
+    assert conv2d(x, np.ones((2, 8, 1, 1), np.float32), stride=kind(2)).shape == (2, 2, 2, 2)
+
+
+@pytest.mark.parametrize("batch", [0, -1, 2.0, True, "1", None])
+def test_a_bad_batch_is_refused_by_its_name(batch: Any) -> None:
+    with pytest.raises(VerifierError, match=re.escape(f"batch must be a positive int, got {batch!r}")):
+        bottleneck_input(Bottleneck(8, 2), batch=batch)
+
+
+@pytest.mark.parametrize(
+    ("given", "name"), [(np.float32, "float32"), (np.dtype("float64"), "float64"), ("object", "object")]
+)
+def test_dtypes_are_taken_by_name_or_as_numpy_dtypes(given: Any, name: str) -> None:
+    block = Bottleneck(4, 1)
+    params = bottleneck_params(block, dtype=given, integer=True)
+    assert bottleneck_input(block, size=2, dtype=given).dtype == np.dtype(name)
+    assert params.conv1.dtype == np.dtype(name)
+
+
+@pytest.mark.parametrize("dtype", [np.array(["float32", "float64"]), ["float32"], 32, None, np.float16])
+def test_a_dtype_that_is_no_allowed_name_is_refused_by_name(dtype: Any) -> None:
+    with pytest.raises(VerifierError, match=re.escape("dtype must be one of float32, float64, object, got")):
+        bottleneck_params(dtype=dtype)
+
+
+@FAST
+@given(
+    shape=st.lists(st.integers(1, 3), min_size=2, max_size=5).map(tuple),
+    seed=st.integers(0, 2**16),
+)
+def test_batch_norm_takes_every_rank_torch_takes_exactly(shape: tuple[int, ...], seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    c = shape[1]
+    x = rng.integers(-9, 10, shape)
+    mean = rng.integers(-3, 4, c).tolist()
+    root = rng.integers(1, 4, c).tolist()
+    var = [Fraction(r * r) - Fraction(1, 4) for r in root]  # var + eps = r^2: an exact square root
+    gamma = rng.integers(-2, 3, c).tolist()
+    beta = rng.integers(-2, 3, c).tolist()
+    out = batch_norm(x, mean, var, gamma, beta, eps=Fraction(1, 4))
+    assert out.shape == shape
+    for index in np.ndindex(*shape):  # the defining formula, entry by entry, channel = axis 1
+        k = index[1]
+        assert out[index] == Fraction(int(x[index]) - mean[k], root[k]) * gamma[k] + beta[k], index
+
+
+@pytest.mark.parametrize("eps", [np.float32(1e-5), np.float64(1e-5), 1e-5, Fraction(1, 2**16), 0])
+def test_batch_norm_takes_any_finite_real_eps_as_torch_does(eps: Any) -> None:
+    from verifier import BatchNorm2d
+
+    x = np.ones((1, 1, 1, 1))
+    assert np.isfinite(batch_norm(x, [0.0], [1.0], eps=eps)).all()
+    if eps:
+        assert BatchNorm2d(1, eps=eps).eps == eps
+
+
+@pytest.mark.parametrize(
+    ("nbytes", "text"), [(10**400, "9.095e+387 TiB"), (2**100, "1.153e+18 TiB"), (3 * 2**20, "3.0 MiB")]
+)
+def test_estimates_beyond_any_float_still_read_as_numbers(nbytes: int, text: str) -> None:
+    assert human_bytes(nbytes) == text
+    with pytest.raises(VerifierError, match=re.escape(f"needs about {text} but only")):
+        ensure_fits(nbytes, "work", available=2**20)
+
+
+def test_an_eps_no_float_holds_is_refused_for_float_input_and_exact_for_exact_input() -> None:
+    with pytest.raises(VerifierError, match=re.escape("eps must be at most float64's largest value")):
+        batch_norm(np.ones((1, 1)), [0.0], [1.0], eps=10**400)
+    exact = batch_norm(np.array([[2]]), [0], [0], eps=4 * 10**400)  # sqrt(4e400) = 2e200
+    assert exact[0, 0] == Fraction(1, 10**200)

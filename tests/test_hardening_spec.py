@@ -7,12 +7,15 @@ than the padded input. Valid specs are checked against formulas written out here
 
 from __future__ import annotations
 
+import inspect
 import math
 import re
+from fractions import Fraction
 from typing import Any
 
+import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from verifier import Add, BasicBlock, BatchNorm2d, Bottleneck, Conv2d, ReLU, VerifierError, VerifierTypeError
@@ -580,3 +583,94 @@ def test_a_bottleneck_too_narrow_for_one_inner_map_is_refused_when_built(
     )
     with pytest.raises(VerifierError, match=re.escape(message)):
         Bottleneck(8, planes, groups=groups, base_width=base_width)
+
+
+# -- counts in integers at any size ----------------------------------------------------------------------------
+@FAST
+@given(
+    planes=st.integers(1, 2**63 - 1),
+    base_width=st.integers(1, 2**63 - 1),
+    groups=st.integers(1, 64),
+)
+def test_the_bottleneck_width_is_computed_in_integers_at_any_size(planes: int, base_width: int, groups: int) -> None:
+    assume(planes * base_width >= 64 and planes * base_width // 64 * groups < 2**63)
+    block = Bottleneck(in_channels=8, planes=planes, base_width=base_width, groups=groups)
+    exact = Fraction(planes * base_width, 64)
+    assert block.width == math.floor(exact) * groups  # torchvision's int(planes * (base_width / 64.)) * groups
+
+
+@FAST
+@given(planes=st.integers(1, 2**52), base_width=st.integers(1, 256))
+def test_the_width_agrees_with_torchvisions_float_formula_where_floats_are_exact(planes: int, base_width: int) -> None:
+    assume(planes * base_width >= 64 and planes * base_width < 2**53)
+    assert Bottleneck(planes=planes, base_width=base_width).width == int(planes * (base_width / 64.0))
+
+
+@FAST
+@given(p=st.one_of(st.integers(1, 10**6), st.integers(2**58, 2**60), st.just(2**60 + 1)))
+def test_bottleneck_counts_are_exact_polynomials_in_planes(p: int) -> None:
+    block = Bottleneck(256, p)
+    # conv1 256p + conv2 9p^2 + conv3 4p^2, batch norms 2(p + p + 4p), projection 256 * 4p + 2 * 4p (4p != 256)
+    projection = 256 * 4 * p + 8 * p if 4 * p != 256 else 0
+    assert block.param_count == 256 * p + 13 * p * p + 12 * p + projection
+    assert block.macs((1, 256, 1, 1)) == 256 * p + 13 * p * p + (256 * 4 * p if 4 * p != 256 else 0)
+
+
+# -- one set of rules for the same kind of argument ------------------------------------------------------------
+@pytest.mark.parametrize("eps", [np.float32(1e-5), np.float64(1e-3), Fraction(1, 3), 2])
+def test_batch_norm_spec_takes_numpy_and_exact_eps(eps: Any) -> None:
+    assert BatchNorm2d(4, eps=eps).eps == eps
+
+
+@pytest.mark.parametrize("momentum", ["abc", math.nan, math.inf, -0.1, 1.5, True, [0.1], np.array([0.1, 0.2])])
+def test_batch_norm_spec_refuses_a_momentum_that_is_no_fraction(momentum: Any) -> None:
+    with pytest.raises(VerifierError, match=r"^momentum must be"):
+        BatchNorm2d(4, momentum=momentum)
+
+
+@pytest.mark.parametrize("momentum", [None, 0, 0.1, 1, np.float32(0.1), Fraction(1, 10)])
+def test_batch_norm_spec_takes_none_or_a_fraction_as_momentum(momentum: Any) -> None:
+    assert BatchNorm2d(4, momentum=momentum).momentum == momentum
+
+
+def test_conv2d_takes_torchs_default_padding_mode_and_refuses_the_others_by_name() -> None:
+    assert Conv2d(2, 2, 3, padding_mode="zeros") == Conv2d(2, 2, 3)
+    assert list(inspect.signature(Conv2d).parameters)[:9] == [
+        "in_channels",
+        "out_channels",
+        "kernel_size",
+        "stride",
+        "padding",
+        "dilation",
+        "groups",
+        "bias",
+        "padding_mode",
+    ]  # torch.nn.Conv2d's names and order
+    for mode in ("reflect", "replicate", "circular", "ZEROS", None, ["zeros"], np.array(["zeros", "zeros"])):
+        expected = re.escape("padding_mode must be 'zeros'") + ".*" + re.escape(repr(mode))
+        with pytest.raises(VerifierError, match=expected):
+            Conv2d(2, 2, 3, padding_mode=mode)
+
+
+@pytest.mark.parametrize("variant", [["v1"], np.array(["v1", "v1.5"]), None, 1.5])
+def test_a_variant_that_is_no_string_is_refused_by_name(variant: Any) -> None:
+    with pytest.raises(VerifierError, match=re.escape("variant must be 'v1' or 'v1.5', got")):
+        Bottleneck(variant=variant)
+
+
+@pytest.mark.parametrize("size", [2**63, 10**400])
+@pytest.mark.parametrize(
+    ("make", "name"),
+    [
+        (lambda n: Bottleneck(planes=n), "planes"),
+        (lambda n: Bottleneck(in_channels=4 * n, planes=n), "planes"),
+        (lambda n: Conv2d(n, 1, 1), "in_channels"),
+        (lambda n: Conv2d(1, 1, (1, n)), "kernel_size"),
+        (lambda n: BatchNorm2d(n), "num_features"),
+        (lambda n: Conv2d(1, 1, 1).output_shape((1, 1, n, 1)), "input_shape[2]"),
+    ],
+)
+def test_sizes_beyond_int64_are_refused_by_name_as_torch_refuses_them(make: Any, name: str, size: int) -> None:
+    with pytest.raises(VerifierError, match=re.escape(name) + r" must be .* below 2\*\*63 \(PyTorch's int64 sizes\)"):
+        make(size)
+    assert make(2**63 - 1 if name != "planes" else 2**60) is not None  # the largest sizes still pass

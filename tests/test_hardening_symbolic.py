@@ -544,3 +544,82 @@ def test_rank_accepts_integers_in_any_clothing() -> None:
 def test_a_ragged_matrix_is_refused_with_the_projects_error() -> None:
     with pytest.raises(VerifierError, match=re.escape("rows must be a 2-D matrix of integers: ")):
         sym.rank_lower_bound([[1, 2], [3]])
+
+
+# -- names are matched whole ------------------------------------------------------------------------------------
+@FAST
+@given(
+    name=st.one_of(st.from_regex(r"[A-Za-z][A-Za-z0-9]{0,4}", fullmatch=True), st.sampled_from(["\\gamma", "\\beta"])),
+    tail=st.sampled_from(["\n", " ", "\t", "\r\n", "\x00", "_"]),
+)
+def test_a_name_with_anything_after_it_is_refused(name: str, tail: str) -> None:
+    assert sym.input_tensor(1, 1, 1, name=name)[0, 0, 0] == sp.Symbol(f"{name}_{{0,0,0}}")
+    with pytest.raises(VerifierError, match=re.escape(f"got {name + tail!r}")):
+        sym.input_tensor(1, 1, 1, name=name + tail)
+
+
+# -- refusals come before the tap lists are built ---------------------------------------------------------------
+def _peak_bytes_of_refusal(call: Any) -> int:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(VerifierError, match="needs about"):
+            call()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+BIG = Conv2d(1, 1, 10**9, bias=False)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: sym.output_map(BIG, 0, (0, 0), (10**9, 10**9)),
+        lambda: sym.taps(BIG, 0, (0, 0), (10**9, 10**9)),
+        lambda: sym.output_map(Conv2d(1, 1, (1, 10**9), bias=False), 0, (0, 0), (10**5, 10**9)),
+    ],
+    ids=["output_map", "taps", "output_map-wide"],
+)
+def test_a_huge_kernel_is_refused_with_the_estimate_before_its_taps_are_listed(call: Any) -> None:
+    assert _peak_bytes_of_refusal(call) < 2**20
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    k=st.integers(1, 6),
+    s=st.integers(1, 3),
+    d=st.integers(1, 3),
+    p=st.integers(0, 3),
+    size=st.integers(1, 9),
+    data=st.data(),
+)
+def test_the_counted_taps_are_the_listed_taps(k: int, s: int, d: int, p: int, size: int, data: Any) -> None:
+    from verifier.symbolic.derive import _tap_count
+
+    conv = Conv2d(2, 1, k, stride=s, padding=p, dilation=d, bias=False)
+    try:
+        ho, wo = conv.output_size(size, size)
+    except VerifierError:
+        return
+    pos = (data.draw(st.integers(0, ho - 1)), data.draw(st.integers(0, wo - 1)))
+    # the plain definition: every (channel, u, v) whose input row and column land inside the image
+    inside = [
+        (i, u, v)
+        for i in range(2)
+        for u in range(k)
+        for v in range(k)
+        if 0 <= pos[0] * s - p + u * d < size and 0 <= pos[1] * s - p + v * d < size
+    ]
+    assert _tap_count(conv, pos, (size, size)) == len(inside)
+    assert [(t.i, t.u, t.v) for t in sym.taps(conv, 0, pos, (size, size))] == inside
+
+
+def test_derive_on_the_command_line_refuses_a_huge_kernel_with_status_2(capsys: pytest.CaptureFixture[str]) -> None:
+    from verifier.cli import main
+
+    assert main(["derive", "--kernel", "1000000000"]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and "needs about" in err and "MemoryError" not in err

@@ -160,9 +160,9 @@ def test_inputs_default_to_one_standard_normal_sample_and_integers_span_minus_3_
     np.testing.assert_array_equal(x, np.random.default_rng(0).standard_normal((1, 8, 6, 5)).astype(np.float32))
     whole = bottleneck_input(block, batch=3, size=12, integer=True, dtype="float64")
     assert set(np.unique(whole).tolist()) == {-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0}
-    with pytest.raises(VerifierError, match=re.escape("input shape must be positive ints, got 0 at axis 0")):
+    with pytest.raises(VerifierError, match=re.escape("batch must be a positive int, got 0")):
         bottleneck_input(block, batch=0)
-    with pytest.raises(VerifierError, match=re.escape("input shape must be positive ints, got 2.0 at axis 0")):
+    with pytest.raises(VerifierError, match=re.escape("batch must be a positive int, got 2.0 (float)")):
         bottleneck_input(block, batch=2.0)  # type: ignore[arg-type]
 
 

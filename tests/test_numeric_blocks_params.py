@@ -215,7 +215,7 @@ def test_input_sizes_of_one_are_allowed_and_zero_or_booleans_refused() -> None:
     assert bottleneck_input(block, size=(1, 3)).shape == (1, 8, 1, 3)
     with pytest.raises(VerifierError, match=re.escape("size must be a positive int or a pair of them, got (2, 0)")):
         bottleneck_input(block, size=(2, 0))
-    with pytest.raises(VerifierError, match=re.escape("input shape must be positive ints, got True at axis 0")):
+    with pytest.raises(VerifierError, match=re.escape("batch must be a positive int, got True (bool)")):
         bottleneck_input(block, batch=True)
 
 

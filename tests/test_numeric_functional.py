@@ -313,8 +313,8 @@ def test_batch_norm_refuses_wrong_lengths_and_negative_variance() -> None:
         batch_norm(x, np.zeros(2), np.array([1.0, -1.0]))
     with pytest.raises(VerifierError, match="eps must be a finite number >= 0, got -1"):
         batch_norm(x, np.zeros(2), np.ones(2), eps=-1)
-    with pytest.raises(VerifierError, match=r"input must be 4-D \(N, C, H, W\), got 3-D"):
-        batch_norm(np.ones((2, 2, 2)), np.zeros(2), np.ones(2))
+    with pytest.raises(VerifierError, match=r"input must be \(N, C\), .* or \(N, C, D, H, W\), got 6-D"):
+        batch_norm(np.ones((1, 2, 1, 1, 1, 1)), np.zeros(2), np.ones(2))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
 from .errors import VerifierError, VerifierTypeError
 
 Pair = tuple[int, int]
+
+#: Sizes, counts and indices stay below 2**63, as PyTorch's (int64) do: every count made from them is an
+#: exact Python int, and still converts to a float where a report divides it (a product of a few of them
+#: stays far below 2**1024).
+LIMIT = 2**63
+
+
+def _below_limit(name: str, value: int, what: str) -> int:
+    if value >= LIMIT:
+        raise VerifierError(f"{name} must be {what} below 2**63 (PyTorch's int64 sizes), got {value!r}")
+    return value
 
 
 def _is_int(value: Any) -> bool:
@@ -22,7 +34,7 @@ def int_at_least(name: str, value: Any, minimum: int) -> int:
         raise VerifierTypeError(f"{name} must be {what}, got {value!r} ({type(value).__name__})")
     if value < minimum:
         raise VerifierError(f"{name} must be {what}, got {value!r}")
-    return int(value)
+    return _below_limit(name, int(value), what)
 
 
 def pair_at_least(name: str, value: Any, minimum: int) -> Pair:
@@ -32,10 +44,11 @@ def pair_at_least(name: str, value: Any, minimum: int) -> Pair:
     if _is_int(value):
         if value < minimum:
             raise VerifierError(f"{name} must be {expected}, got {value!r}")
-        return int(value), int(value)
+        return _below_limit(name, int(value), expected), int(value)
     if isinstance(value, (tuple, list)) and len(value) == 2 and all(_is_int(v) for v in value):
         if min(value) < minimum:
             raise VerifierError(f"{name} must be {expected}, got {tuple(value)!r}")
+        _below_limit(name, max(int(v) for v in value), expected)
         return int(value[0]), int(value[1])
     raise VerifierTypeError(f"{name} must be {expected}, got {value!r} ({type(value).__name__})")
 
@@ -48,3 +61,34 @@ def shape(name: str, value: Any, ranks: tuple[int, ...]) -> tuple[int, ...]:
     for i, v in enumerate(value):
         int_at_least(f"{name}[{i}]", v, 1)
     return tuple(int(v) for v in value)
+
+
+def finite_real(name: str, value: Any, minimum: float, *, strict: bool = False) -> Any:
+    """Return ``value`` if it is a finite real number (Python's or NumPy's, never a bool) ``>=`` (or, with
+    ``strict``, ``>``) ``minimum``, else raise naming ``name``. Exact numbers (``Fraction``) stay exact."""
+    relation = ">" if strict else ">="
+    what = "a positive finite number" if strict and minimum == 0 else f"a finite number {relation} {minimum:g}"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise VerifierTypeError(f"{name} must be {what}, got {value!r} ({type(value).__name__})")
+    if not isinstance(value, numbers.Rational) and not math.isfinite(float(value)):  # ints and Fractions are finite
+        raise VerifierError(f"{name} must be {what}, got {value!r}")
+    if value < minimum or (strict and value == minimum):
+        raise VerifierError(f"{name} must be {what}, got {value!r}")
+    return value
+
+
+def choice(name: str, value: Any, allowed: tuple[str, ...]) -> str:
+    """Return ``value`` if it is one of the strings ``allowed`` (a NumPy dtype or scalar type is taken by its
+    name, so ``np.float32`` means ``"float32"``), else raise naming ``name``."""
+    listed = ", ".join(allowed)
+    text = value
+    if not isinstance(value, str):
+        import numpy as np  # only for dtypes given as NumPy objects
+
+        if isinstance(value, np.dtype) or (isinstance(value, type) and issubclass(value, np.generic)):
+            text = np.dtype(value).name
+        else:
+            raise VerifierTypeError(f"{name} must be one of {listed}, got {value!r} ({type(value).__name__})")
+    if text not in allowed:
+        raise VerifierError(f"{name} must be one of {listed}, got {value!r}")
+    return str(text)

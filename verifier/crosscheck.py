@@ -25,6 +25,7 @@ Two comparisons, both at full size:
 
 from __future__ import annotations
 
+import numbers
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -33,8 +34,9 @@ from typing import Any
 
 import numpy as np
 
+from . import _validate as check
 from . import symbolic
-from .errors import VerifierError
+from .errors import VerifierError, VerifierTypeError
 from .numeric.blocks import BottleneckParams, FoldedBottleneck, bottleneck_input, bottleneck_params
 from .progress import Progress
 from .spec import Bottleneck, Conv2d
@@ -84,17 +86,26 @@ class CrossCheck:
 
 
 # -- which pixels --------------------------------------------------------------------------------------
-def _patterns(conv: Conv2d, out_size: int, in_size: int, axis: int) -> dict[tuple[bool, ...], list[int]]:
+def _patterns(conv: Conv2d, out_size: int, in_size: int, axis: int) -> dict[tuple[bool, ...], Sequence[int]]:
+    """Output rows (or columns) grouped by which kernel taps land inside the image.
+
+    Only the rows near the borders are looked at one by one: every row between them has all its taps
+    inside, so the interior is one class, kept as a range however large the image.
+    """
     (lo, _), k, s, d = (
         conv.padding_amounts[axis],
         conv.kernel_pair[axis],
         conv.stride_pair[axis],
         conv.dilation_pair[axis],
     )
-    classes: dict[tuple[bool, ...], list[int]] = {}
-    for r in range(out_size):
+    top = min(out_size, -(-lo // s))  # rows before this one have their first tap above the image
+    bottom = max(top, min(out_size, -(-(in_size + lo - (k - 1) * d) // s)))  # from here the last tap is below
+    classes: dict[tuple[bool, ...], Sequence[int]] = {}
+    for r in (*range(top), *range(bottom, out_size)):
         key = tuple(0 <= r * s - lo + t * d < in_size for t in range(k))
-        classes.setdefault(key, []).append(r)
+        classes[key] = [*classes.get(key, []), r]
+    if bottom > top:
+        classes[(True,) * k] = range(top, bottom)
     return classes
 
 
@@ -106,7 +117,8 @@ def chosen_pixels(block: Bottleneck, input_size: Sequence[int]) -> list[Pair]:
     times one column per class gives corners, edge middles and the centre: nine pixels that exercise
     every padding pattern the block has.
     """
-    h, w = int(input_size[0]), int(input_size[1])
+    _check_block(block)
+    h, w = check.pair_at_least("input_size", input_size, 1)
     convs = dict(block.convs())
     conv1, conv2 = convs["conv1"], convs["conv2"]
     h1, w1 = conv1.output_size(h, w)
@@ -115,7 +127,9 @@ def chosen_pixels(block: Bottleneck, input_size: Sequence[int]) -> list[Pair]:
     for axis, (out_size, in_size) in enumerate(((ho, h1), (wo, w1))):
         reps = []
         for members in _patterns(conv2, out_size, in_size, axis).values():
-            reps.append(members[len(members) // 2] if len(members) > 2 else members[0])
+            # the middle member; len() of a range beyond 2**63 overflows, its arithmetic does not
+            count = members[-1] - members[0] + 1 if isinstance(members, range) else len(members)
+            reps.append(members[count // 2] if count > 2 else members[0])
         picks.append(sorted(reps))
     return [(r, c) for r in picks[0] for c in picks[1]]
 
@@ -142,10 +156,12 @@ def _crop(conv: Conv2d, rows: range, cols: range, size: Pair) -> tuple[tuple[sli
 
 
 def _to_exact(value: Any) -> Exact:
-    if isinstance(value, (int, Fraction)):
+    if type(value) is int or isinstance(value, Fraction):
         return value
-    if isinstance(value, float):
-        return Fraction(value)
+    if isinstance(value, numbers.Integral):  # a NumPy integer: a Python int, so that sums never wrap around
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return Fraction(float(value))
     numerator, denominator = int(value.p), int(value.q)  # a SymPy Rational
     return numerator if denominator == 1 else Fraction(numerator, denominator)
 
@@ -252,7 +268,14 @@ def exact_pixel(
     With ``folded``, the batch norms are taken folded into the weights of that compiled block (so float
     data stays rational); otherwise they are applied exactly, which needs rational square roots.
     """
-    return _exact_pixel(_layers(params, folded), params.block, np.asarray(x), position)
+    if not isinstance(params, BottleneckParams):
+        raise VerifierTypeError(f"params must be a BottleneckParams, got {type(params).__name__}")
+    block = params.block
+    arr = np.asarray(x)
+    if arr.ndim != 3 or arr.shape[0] != block.in_channels:
+        raise VerifierError(f"x must be one input (C, H, W) with C = {block.in_channels}, got shape {arr.shape}")
+    out_size = block.output_shape(arr.shape)[1:]
+    return _exact_pixel(_layers(params, folded), block, arr, _checked_point("position", position, out_size))
 
 
 def _exact_pixel(layers: dict[str, _Layer], block: Bottleneck, x: np.ndarray, position: Pair) -> list[Exact]:
@@ -278,6 +301,46 @@ def _exact_pixel(layers: dict[str, _Layer], block: Bottleneck, x: np.ndarray, po
 
 
 # -- both comparisons ------------------------------------------------------------------------------------
+def _check_block(block: Any) -> None:
+    if not isinstance(block, Bottleneck):
+        raise VerifierTypeError(f"block must be a verifier.Bottleneck, got {type(block).__name__}")
+
+
+def _checked_points(points: Any, out_size: Sequence[int]) -> list[Pair]:
+    """``points`` as a list of (row, col) inside the block's output, or an error naming the bad one."""
+    if isinstance(points, (str, bytes)) or not isinstance(points, Sequence) or not points:
+        raise VerifierTypeError(f"points must be a non-empty list of (row, col) pairs, got {points!r}")
+    return [_checked_point(f"points[{k}]", point, out_size) for k, point in enumerate(points)]
+
+
+def _checked_point(name: str, point: Any, out_size: Sequence[int]) -> Pair:
+    row, col = check.pair_at_least(name, point, 0)
+    if row >= out_size[0] or col >= out_size[1]:
+        raise VerifierError(
+            f"{name} = {(row, col)} is outside the block's {out_size[0]}x{out_size[1]} output "
+            f"(rows 0..{out_size[0] - 1}, cols 0..{out_size[1] - 1})"
+        )
+    return row, col
+
+
+def _checked_data(data: Any, block: Bottleneck, size: Pair, dtype: str) -> tuple[np.ndarray, BottleneckParams]:
+    """``data`` as (input, parameters) of this block, size and dtype, or an error naming what differs."""
+    if not (isinstance(data, tuple) and len(data) == 2 and isinstance(data[1], BottleneckParams)):
+        raise VerifierTypeError(f"data must be a pair (input array, BottleneckParams), got {type(data).__name__}")
+    x, params = data
+    if params.block != block:
+        raise VerifierError(f"data's parameters are for {params.block!r}, not for block={block!r}")
+    if params.dtype != np.dtype(dtype):
+        raise VerifierError(f"data's parameters are {params.dtype} but dtype={dtype!r}")
+    shape = getattr(x, "shape", None)
+    if not isinstance(x, np.ndarray) or x.ndim != 4 or x.shape[1:] != (block.in_channels, *size) or x.dtype != dtype:
+        raise VerifierError(
+            f"data's input must be a {dtype} array of shape (N, {block.in_channels}, {size[0]}, {size[1]}), got "
+            f"{getattr(x, 'dtype', type(x).__name__)} of shape {shape}"
+        )
+    return x, params
+
+
 def crosscheck_bottleneck(
     block: Bottleneck | None = None,
     input_size: Sequence[int] = (56, 56),
@@ -300,10 +363,14 @@ def crosscheck_bottleneck(
         progress: reports each pixel.
     """
     block = Bottleneck() if block is None else block
-    if dtype not in TOLERANCE:
-        raise VerifierError(f"dtype must be one of {', '.join(TOLERANCE)}, got {dtype!r}")
-    size = (int(input_size[0]), int(input_size[1]))
-    pixels = list(chosen_pixels(block, size) if points is None else points)
+    _check_block(block)
+    dtype = check.choice("dtype", dtype, tuple(TOLERANCE))
+    seed = check.int_at_least("seed", seed, 0)
+    size = check.pair_at_least("input_size", input_size, 1)
+    out_size = block.output_shape((block.in_channels, *size))[1:]  # refuses an input too small for the block
+    pixels = chosen_pixels(block, size) if points is None else _checked_points(points, out_size)
+    if data is not None:
+        data = _checked_data(data, block, size, dtype)
     progress = progress or Progress(enabled=False)
     # exact data: float64 engine against the unfolded exact derivation
     int_params = bottleneck_params(block, seed=seed, dtype="float64", integer=True)

@@ -234,8 +234,7 @@ def run_counted(
             ``torch.nn.functional.conv2d`` on NumPy arrays plugs in.
     """
     shape = check.shape("input_shape", input_shape, (4,))
-    if dtype not in ("float32", "float64"):
-        raise VerifierError(f"dtype must be 'float32' or 'float64', got {dtype!r}")
+    dtype = check.choice("dtype", dtype, ("float32", "float64"))
     if not isinstance(model, (ResNet, Bottleneck, BasicBlock, Conv2d)):
         raise VerifierError(f"model must be a ResNet, Bottleneck, BasicBlock or Conv2d spec, got {model!r}")
     closed_form = model.macs(shape)  # validates the input against the model before any work

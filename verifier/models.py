@@ -118,7 +118,7 @@ class ResNet:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str):
             raise VerifierTypeError(f"name must be a str, got {self.name!r}")
-        if self.block not in ("basic", "bottleneck"):
+        if not isinstance(self.block, str) or self.block not in ("basic", "bottleneck"):
             raise VerifierError(f"block must be 'basic' or 'bottleneck', got {self.block!r}")
         if not isinstance(self.layers, (tuple, list)) or len(self.layers) != 4:
             raise VerifierError(f"layers must be 4 positive ints (blocks per stage), got {self.layers!r}")
@@ -127,9 +127,9 @@ class ResNet:
         )
         for name in ("groups", "width_per_group", "num_classes"):
             object.__setattr__(self, name, check.int_at_least(name, getattr(self, name), 1))
-        if self.variant not in ("v1", "v1.5"):
+        if not isinstance(self.variant, str) or self.variant not in ("v1", "v1.5"):
             raise VerifierError(f"variant must be 'v1' or 'v1.5', got {self.variant!r}")
-        if self.shortcut not in ("B", "C"):
+        if not isinstance(self.shortcut, str) or self.shortcut not in ("B", "C"):
             raise VerifierError(f"shortcut must be 'B' or 'C', got {self.shortcut!r}")
         if self.block == "basic" and (self.groups, self.width_per_group) != (1, 64):
             raise VerifierError(
@@ -305,7 +305,7 @@ def resnet(
     verifier.errors.VerifierError: model must be one of resnet18, resnet34, resnet50, resnet101, resnet152, \
 resnext50_32x4d, wide_resnet50_2, got 'resnet51'
     """
-    if name not in _FAMILY:
+    if not isinstance(name, str) or name not in _FAMILY:  # a list or an array is no name (and unhashable)
         raise VerifierError(f"model must be one of {', '.join(MODEL_NAMES)}, got {name!r}")
     block, layers, groups, width = _FAMILY[name]
     return ResNet(name, block, layers, groups, width, variant, shortcut, num_classes)

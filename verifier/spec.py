@@ -93,6 +93,7 @@ class Conv2d:
         dilation: spacing between kernel taps.
         groups: number of blocked connections; must divide both channel counts.
         bias: whether each output map has a learned offset.
+        padding_mode: ``"zeros"``, torch's default and the only padding implemented here.
     """
 
     in_channels: int
@@ -103,6 +104,7 @@ class Conv2d:
     dilation: int | Pair = 1
     groups: int = 1
     bias: bool = True
+    padding_mode: str = "zeros"
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
@@ -128,6 +130,11 @@ class Conv2d:
                 raise VerifierError(f"groups must divide {name}: {name}={channels} is not divisible by groups={groups}")
         if not isinstance(self.bias, bool):
             raise VerifierTypeError(f"bias must be True or False, got {self.bias!r} ({type(self.bias).__name__})")
+        if not isinstance(self.padding_mode, str) or self.padding_mode != "zeros":
+            raise VerifierError(
+                f"padding_mode must be 'zeros' (the only padding the engines implement; torch also has 'reflect', "
+                f"'replicate' and 'circular'), got {self.padding_mode!r}"
+            )
 
     def __repr__(self) -> str:
         parts = [
@@ -270,15 +277,11 @@ class BatchNorm2d:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "num_features", check.int_at_least("num_features", self.num_features, 1))
-        eps = self.eps
-        if (
-            isinstance(eps, bool)
-            or not isinstance(eps, (int, float))
-            or not eps > 0
-            or eps != eps
-            or eps == float("inf")
-        ):
-            raise VerifierError(f"eps must be a positive finite number, got {eps!r}")
+        check.finite_real("eps", self.eps, 0, strict=True)  # NumPy scalars too, as torch takes them
+        if self.momentum is not None:
+            momentum = check.finite_real("momentum", self.momentum, 0)
+            if momentum > 1:
+                raise VerifierError(f"momentum must be None or a finite number in [0, 1], got {momentum!r}")
         for name in ("affine", "track_running_stats"):
             if not isinstance(getattr(self, name), bool):
                 raise VerifierTypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
@@ -446,9 +449,10 @@ class Bottleneck(_Block):
     expansion: int = field(default=4, repr=False)
 
     def __post_init__(self) -> None:
-        for name in ("in_channels", "planes", "stride", "groups", "base_width", "expansion"):
+        # planes first: callers often make in_channels from it, and the message should name the root
+        for name in ("planes", "in_channels", "stride", "groups", "base_width", "expansion"):
             object.__setattr__(self, name, check.int_at_least(name, getattr(self, name), 1))
-        if self.variant not in ("v1", "v1.5"):
+        if not isinstance(self.variant, str) or self.variant not in ("v1", "v1.5"):
             raise VerifierError(f"variant must be 'v1' or 'v1.5', got {self.variant!r}")
         if self.width < 1:
             raise VerifierError(
@@ -465,8 +469,8 @@ class Bottleneck(_Block):
 
     @property
     def width(self) -> int:
-        """Maps inside the block: planes * base_width / 64 * groups (torchvision's rule)."""
-        return int(self.planes * (self.base_width / 64.0)) * self.groups
+        """Maps inside the block: floor(planes * base_width / 64) * groups (torchvision's rule)."""
+        return self.planes * self.base_width // 64 * self.groups  # integers throughout: exact at any size
 
     @property
     def out_channels(self) -> int:  # type: ignore[override]
@@ -501,7 +505,7 @@ class BasicBlock(_Block):
     projection: bool | None = None
 
     def __post_init__(self) -> None:
-        for name in ("in_channels", "planes", "stride"):
+        for name in ("planes", "in_channels", "stride"):
             object.__setattr__(self, name, check.int_at_least(name, getattr(self, name), 1))
         if self.projection is not None and not isinstance(self.projection, bool):
             raise VerifierTypeError(f"projection must be True, False or None, got {self.projection!r}")

@@ -17,7 +17,7 @@ from typing import Any
 from ..errors import VerifierError
 from ..progress import Progress
 from ..report import Report, Table, fmt
-from ..spec import Bottleneck, Conv2d
+from ..spec import BatchNorm2d, Bottleneck, Conv2d
 
 HELP = "prove the theorems, judge the thread's claims, run the bottleneck at full size and cross-check it"
 
@@ -137,11 +137,23 @@ def _headline(data: dict[str, Any]) -> str:
 
     from .. import symbolic
 
-    small = Conv2d(3, 2, 1)
+    # The example is derived for a conv like the bottleneck's, so the sentence says what its maps are made of.
+    small = Conv2d(3, 2, 1, bias=reduce.bias and expand.bias)
     example = symbolic.output_map(small, 0, (0, 0), (1, 1))
+    path = [layer for _, layer in block.main_path()]
+    offset = (
+        "; the batch norm after each adds the offset"
+        if all(isinstance(path[path.index(c) + 1], BatchNorm2d) for c in (reduce, expand))
+        else ""
+    )
+    made_of = (
+        "its bias plus the sum of each input map times its own weight"
+        if small.bias
+        else f"the sum of each input map times its own weight (the bottleneck's convs have no bias{offset})"
+    )
     return (
         "Answer: a 1x1 convolution outputs one map per filter, and each filter spans all input maps: at every "
-        "pixel, output map o is its bias plus each input map times its own weight, every input map used, none "
+        f"pixel, output map o is {made_of}, every input map used, none "
         f"selected (derived for {small.in_channels} input maps: y_0 = {example}). So the number of output maps "
         "is the number of filters (n2), never n1*n2: the n1*n2 per-channel products are summed inside each filter.\n"
         f"Top layer {layer(reduce)}.\n"

@@ -12,6 +12,7 @@ The main job calls :func:`run_bottleneck` and renders :func:`run_report`.
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import time
 import tracemalloc
@@ -138,8 +139,10 @@ def run_bottleneck(
     """
     batch = check.int_at_least("batch", batch, 1)
     size = check.int_at_least("size", size, 1)
-    if dtype not in DTYPES:
-        raise VerifierError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+    dtype = check.choice("dtype", dtype, DTYPES)
+    seed = check.int_at_least("seed", seed, 0)
+    if not isinstance(crosscheck, bool):
+        raise VerifierError(f"crosscheck must be True or False, got {crosscheck!r}")
     if repeats is not None:
         repeats = check.int_at_least("repeats", repeats, 1)
     progress = progress or Progress(enabled=False)
@@ -149,7 +152,7 @@ def run_bottleneck(
     progress.step("preparing parameters")
     params = bottleneck_params(block, seed=seed, dtype=dtype)  # type: ignore[arg-type]
     model = FoldedBottleneck(params)
-    input_bytes = int(np.prod(input_shape)) * item
+    input_bytes = math.prod(input_shape) * item
     # the input, the timing output, and a second forward pass's scratch and output when measuring memory
     ensure_fits(input_bytes + 2 * model.workspace_bytes(input_shape), f"a bottleneck run on input {input_shape}")
     progress.step("drawing the input")

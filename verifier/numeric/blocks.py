@@ -30,6 +30,7 @@ from .. import _validate as check
 from ..errors import VerifierError, VerifierTypeError
 from ..spec import Bottleneck, Conv2d
 from .functional import (
+    all_finite,
     as_array,
     batch_norm,
     common_dtype,
@@ -123,10 +124,13 @@ class BottleneckParams:
         return f"BottleneckParams({self.block!r}, dtype={self.dtype})"
 
 
+def _check_flag(name: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise VerifierTypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
+
+
 def _check_dtype(dtype: Any) -> DType:
-    if dtype not in _DTYPES:
-        raise VerifierError(f"dtype must be one of {', '.join(_DTYPES)}, got {dtype!r}")
-    return dtype  # type: ignore[no-any-return]
+    return check.choice("dtype", dtype, _DTYPES)  # type: ignore[return-value]
 
 
 def _exact_values(values: np.ndarray, dtype: DType) -> np.ndarray:
@@ -184,6 +188,7 @@ def bottleneck_params(
     if not isinstance(block, Bottleneck):
         raise VerifierTypeError(f"block must be a verifier.Bottleneck, got {type(block).__name__}")
     kind = _check_dtype(dtype)
+    _check_flag("integer", integer)
     rng = np.random.default_rng(check.int_at_least("seed", seed, 0))
     convs = dict(block.convs())
     arrays: dict[str, Any] = {}
@@ -211,14 +216,14 @@ def bottleneck_input(
     (1, 256, 2, 2)
     """
     block = Bottleneck() if block is None else block
+    if not isinstance(block, Bottleneck):
+        raise VerifierTypeError(f"block must be a verifier.Bottleneck, got {type(block).__name__}")
     kind = _check_dtype(dtype)
     h, w = check.pair_at_least("size", size, 1)
-    shape = (batch, block.in_channels, h, w)
-    for i, n in enumerate(shape):
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise VerifierError(f"input shape must be positive ints, got {n!r} at axis {i} of {shape}")
+    shape = (check.int_at_least("batch", batch, 1), block.in_channels, h, w)
+    _check_flag("integer", integer)
     item = 8 if kind == "object" else np.dtype(kind).itemsize
-    ensure_fits(int(np.prod(shape)) * item * (8 if kind == "object" else 1), f"an input of shape {shape}")
+    ensure_fits(math.prod(shape) * item * (8 if kind == "object" else 1), f"an input of shape {shape}")
     rng = np.random.default_rng(check.int_at_least("seed", seed, 0))
     if integer:
         return _exact_values(rng.integers(-3, 4, shape).astype(np.float64), kind)
@@ -259,10 +264,16 @@ def bottleneck_forward(x: Any, params: BottleneckParams) -> np.ndarray:
     y = relu(params.bn1.apply(conv2d(arr, params.conv1, stride=s1)), inplace=True)
     y = relu(params.bn2.apply(conv2d(y, params.conv2, stride=s2, padding=1, groups=block.groups)), inplace=True)
     y = params.bn3.apply(conv2d(y, params.conv3))
+    shortcut = arr
     if params.downsample is not None and params.downsample_bn is not None:
-        y = y + params.downsample_bn.apply(conv2d(arr, params.downsample, stride=block.stride))
-    else:
-        y = y + arr
+        shortcut = params.downsample_bn.apply(conv2d(arr, params.downsample, stride=block.stride))
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below instead
+        y = y + shortcut
+    if y.dtype.kind == "f" and not all_finite(y):  # the add can overflow where no layer did
+        raise VerifierError(
+            f"the bottleneck overflowed {y.dtype}: the residual add has non-finite entries although every input "
+            "is finite"
+        )
     return relu(y, inplace=True)
 
 
@@ -339,7 +350,7 @@ class FoldedBottleneck:
         if s1 != 1:
             scratch += self.block.in_channels * h1 * w1
         scratch += h1 * w1  # the row of zeros the ReLUs compare against, kept once per length
-        return (int(np.prod(out)) + scratch) * item
+        return (math.prod(out) + scratch) * item
 
     def __call__(self, x: Any, out: np.ndarray | None = None) -> np.ndarray:
         """The block's output for ``x`` (N, C_in, H, W); ``out`` may be given to reuse an output array."""

@@ -3,7 +3,8 @@
 Activations are NCHW (or CHW without a batch axis), weights are OIHW, and the output size follows the
 one rule in :meth:`verifier.spec.Conv2d.output_size`. float32 stays float32 and float64 stays float64;
 integer arrays compute in int64 (refused when the result could overflow) and object arrays of Python
-``int`` or ``Fraction`` compute exactly.
+``int`` or ``Fraction`` compute exactly (NumPy integers among them are taken as Python ints, which never
+wrap around).
 
 >>> import numpy as np
 >>> x = np.arange(8.0).reshape(1, 2, 2, 2)          # two 2x2 maps
@@ -56,15 +57,35 @@ def as_array(name: str, value: Any) -> np.ndarray:
     if kind == "f" and arr.dtype not in FLOAT_DTYPES:
         raise VerifierTypeError(f"{name} has dtype {arr.dtype}; allowed: {_ALLOWED}")
     if kind == "O":
-        for index, item in np.ndenumerate(arr):
-            if not isinstance(item, numbers.Rational) or isinstance(item, bool):
-                raise VerifierTypeError(
-                    f"{name}{list(index)} is {item!r} ({type(item).__name__}); object arrays must hold exact "
-                    "numbers (int, Fraction)"
-                )
-    elif kind not in "fiu":
+        return _exact_objects(name, arr)
+    if kind not in "fiu":
         raise VerifierTypeError(f"{name} has dtype {arr.dtype}; allowed: {_ALLOWED}")
     return arr
+
+
+def _exact_objects(name: str, arr: np.ndarray) -> np.ndarray:
+    """An object array's entries checked to be exact numbers; NumPy integers among them become Python ints.
+
+    A NumPy integer (``np.int64(2**62)``) is a ``numbers.Integral`` but wraps around on overflow, so an
+    object array that holds one would not compute exactly: such arrays are copied with Python ints instead.
+    The check reads every entry, so the entries' memory is estimated first (a broadcast view is cheap to
+    pass in but not to compute on).
+    """
+    ensure_fits(arr.size * _OBJECT_BYTES, f"{name}, an object array of {arr.size:,} entries")
+    converted = None
+    for index, item in np.ndenumerate(arr):
+        if type(item) is int or type(item) is Fraction:
+            continue
+        if not isinstance(item, numbers.Rational) or isinstance(item, (bool, np.bool_)):
+            raise VerifierTypeError(
+                f"{name}{list(index)} is {item!r} ({type(item).__name__}); object arrays must hold exact "
+                "numbers (int, Fraction)"
+            )
+        if isinstance(item, np.integer):
+            if converted is None:
+                converted = np.array(arr, dtype=object, copy=True)
+            converted[index] = int(item)
+    return arr if converted is None else converted
 
 
 def common_dtype(**arrays: np.ndarray | None) -> np.dtype[Any]:
@@ -367,10 +388,12 @@ def _conv_plan(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, *options: Any
             rounding, largest = (1 + gamma(terms + 1, dtype)) * _SLACK, float(np.finfo(dtype).max)
         else:
             rounding, largest = math.inf, 0.0
+        workspace = conv_workspace_bytes(spec, (n, x.shape[-3], h, wd), dtype)
+        ensure_fits(workspace, f"conv2d on input {tuple(x.shape)}")  # before any work that grows with the input
         plan = _Plan(
             dtype,
             out_shape,
-            conv_workspace_bytes(spec, (n, x.shape[-3], h, wd), dtype),
+            workspace,
             dtype.kind == "f" and math.prod(out_shape) < x.size and _reads_every_input(spec, h, wd),
             scheme,
             terms,
@@ -593,7 +616,7 @@ def relu_into(src: np.ndarray, dst: np.ndarray) -> None:
 
 
 def relu(input: Any, inplace: bool = False) -> np.ndarray:
-    """max(0, x) elementwise (``torch.nn.functional.relu``); ``inplace=True`` overwrites a float input.
+    """max(0, x) elementwise (``torch.nn.functional.relu``); ``inplace=True`` overwrites a writeable array.
 
     >>> relu(np.array([[-2, 3]]))
     array([[0, 3]])
@@ -601,9 +624,18 @@ def relu(input: Any, inplace: bool = False) -> np.ndarray:
     >>> relu(np.array([Fraction(-1, 2), Fraction(1, 3)], dtype=object))
     array([0, Fraction(1, 3)], dtype=object)
     """
-    x = as_array("input", input)
     if not isinstance(inplace, bool):
         raise VerifierTypeError(f"inplace must be True or False, got {inplace!r}")
+    x = as_array("input", input)
+    if inplace and not (isinstance(input, np.ndarray) and x is input and x.flags.writeable):
+        raise VerifierError(
+            f"inplace=True needs a writeable NumPy array to overwrite, got {_described(input)}; "
+            "pass inplace=False for a new array"
+        )
+    item = _OBJECT_BYTES if x.dtype.kind == "O" else x.dtype.itemsize
+    ensure_fits((0 if inplace and x.dtype.kind == "f" else 2 * x.size) * item, f"relu on input {x.shape}")
+    if x.size == 0:
+        return x if inplace else x.copy()
     if x.dtype.kind == "f":
         out = x if inplace else np.empty_like(x)
         relu_into(x, out)
@@ -613,6 +645,14 @@ def relu(input: Any, inplace: bool = False) -> np.ndarray:
         x[...] = result
         return x
     return result
+
+
+def _described(value: Any) -> str:
+    """A short description of an argument for a message: an array's kind and shape, else its type."""
+    if isinstance(value, np.ndarray):
+        state = "" if value.flags.writeable else "read-only "
+        return f"a {state}{value.dtype} array of shape {value.shape}"
+    return f"a {type(value).__name__}"
 
 
 # -- batch norm ------------------------------------------------------------------------------------------
@@ -662,21 +702,30 @@ def _bn_vectors(
             raise VerifierError(f"{name} must have shape ({channels},), one entry per channel, got {arr.shape}")
         ensure_finite(name, arr)
         vectors[name] = arr
-    if isinstance(eps, bool) or not isinstance(eps, numbers.Real) or not np.isfinite(float(eps)) or eps < 0:
-        raise VerifierError(f"eps must be a finite number >= 0, got {eps!r}")
+    check.finite_real("eps", eps, 0)
     var = vectors["running_var"]
     if (var < 0).any():
         bad = int(np.argmax(var < 0))
         raise VerifierError(f"running_var must be >= 0, got running_var[{bad}] = {var[bad]!r}")
     if dtype.kind == "f":
+        if isinstance(eps, numbers.Rational) and Fraction(eps) > float(np.finfo(np.float64).max):  # no float holds it
+            raise VerifierError(f"eps must be at most float64's largest value for float input, got {eps!r}")
         denominator = np.sqrt(var.astype(np.float64) + float(eps))
         if (denominator == 0).any():
             raise VerifierError("running_var + eps is 0 for some channel: the normalisation would divide by zero")
         gamma = vectors["weight"].astype(np.float64) if "weight" in vectors else 1.0
         beta = vectors["bias"].astype(np.float64) if "bias" in vectors else 0.0
-        scale = gamma / denominator
-        shift = beta - vectors["running_mean"].astype(np.float64) * scale
-        return scale.astype(dtype), shift.astype(dtype)
+        with np.errstate(over="ignore", invalid="ignore"):
+            scale = (gamma / denominator).astype(dtype)
+            shift = (beta - vectors["running_mean"].astype(np.float64) * scale).astype(dtype)
+        for name, values in (("weight / sqrt(running_var + eps)", scale), ("bias - running_mean * scale", shift)):
+            if not np.isfinite(values).all():
+                bad = int(np.argmin(np.isfinite(values)))
+                raise VerifierError(
+                    f"batch norm's {name} overflows {dtype} at channel {bad} (running_var[{bad}] = "
+                    f"{var[bad]!r}, eps = {eps!r}): the result could not be finite"
+                )
+        return scale, shift
     exact_eps = _fraction(eps)
     scale = np.empty(channels, object)
     shift = np.empty(channels, object)
@@ -703,6 +752,7 @@ def batch_norm(
 
     The arguments are ``torch.nn.functional.batch_norm``'s with ``training=False``. Exact inputs (integer
     or object arrays) give exact ``Fraction`` results, which needs ``var + eps`` to be a rational square.
+    The input is (N, C), (N, C, L), (N, C, H, W) or (N, C, D, H, W), as torch takes it; channels are axis 1.
 
     >>> x = np.array([[[[1.0, 3.0]]]])
     >>> batch_norm(x, running_mean=[1.0], running_var=[4.0], eps=0.0)
@@ -712,18 +762,27 @@ def batch_norm(
     array([[[[Fraction(1, 1)]]]], dtype=object)
     """
     x = as_array("input", input)
-    if x.ndim != 4:
+    if not 2 <= x.ndim <= 5:
         raise VerifierError(
-            f"input must be 4-D (N, C, H, W), got {x.ndim}-D shape {x.shape}; add a batch axis with x[None]"
+            f"input must be (N, C), (N, C, L), (N, C, H, W) or (N, C, D, H, W), got {x.ndim}-D shape {x.shape}"
         )
-    ensure_finite("input", x)
     dtype = np.dtype(x.dtype) if x.dtype.kind == "f" else np.dtype(object)
+    item = _OBJECT_BYTES if dtype.kind == "O" else dtype.itemsize
+    ensure_fits(2 * x.size * item, f"batch_norm on input {x.shape}")  # the result and one temporary
+    ensure_finite("input", x)
     scale, shift = _bn_vectors(x.shape[1], running_mean, running_var, weight, bias, eps, dtype)
+    per_channel = (x.shape[1],) + (1,) * (x.ndim - 2)  # the channel axis is 1 at every rank
+    scale, shift = scale.reshape(per_channel), shift.reshape(per_channel)
     if dtype.kind == "f":
-        out: np.ndarray = np.multiply(x, scale[:, None, None])
-        out += shift[:, None, None]
+        with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below instead
+            out: np.ndarray = np.multiply(x, scale)
+            out += shift
+        if not all_finite(out):
+            raise VerifierError(
+                f"batch_norm overflowed {dtype}: the result has non-finite entries although every input is finite"
+            )
         return out
-    return np.asarray(x.astype(object) * scale[:, None, None] + shift[:, None, None])
+    return np.asarray(x.astype(object) * scale + shift)
 
 
 def fold_batch_norm(
@@ -753,8 +812,18 @@ def fold_batch_norm(
     b = None if conv_bias is None else as_array("conv_bias", conv_bias)
     if b is not None and b.shape != (w.shape[0],):
         raise VerifierError(f"conv_bias must have shape ({w.shape[0]},), got {b.shape}")
+    if b is not None:
+        common_dtype(conv_weight=w, conv_bias=b)
+        ensure_finite("conv_bias", b)
+    ensure_finite("conv_weight", w)
     dtype = np.dtype(w.dtype) if w.dtype.kind == "f" else np.dtype(object)
     scale, shift = _bn_vectors(w.shape[0], running_mean, running_var, weight, bias, eps, dtype)
-    folded_w = w.astype(dtype) * scale[:, None, None, None]
-    folded_b = shift if b is None else shift + b.astype(dtype) * scale
-    return folded_w, np.asarray(folded_b, dtype=dtype)
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow is reported below instead
+        folded_w = w.astype(dtype) * scale[:, None, None, None]
+        folded_b = np.asarray(shift if b is None else shift + b.astype(dtype) * scale, dtype=dtype)
+    if dtype.kind == "f" and not (np.isfinite(folded_w).all() and np.isfinite(folded_b).all()):
+        raise VerifierError(
+            f"fold_batch_norm overflowed {dtype}: the folded weight or bias has non-finite entries although every "
+            "input is finite"
+        )
+    return folded_w, folded_b

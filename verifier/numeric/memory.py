@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 
 from ..errors import VerifierError
 
@@ -20,11 +21,17 @@ SMALL = 64 * 2**20
 
 
 def human_bytes(nbytes: float) -> str:
-    """A byte count in binary units, one decimal: ``'3.0 MiB'``."""
-    value = float(nbytes)
+    """A byte count in binary units, one decimal: ``'3.0 MiB'``; any int, even one too large for a float.
+
+    >>> human_bytes(10**400)  # an estimate for absurd sizes still reads as a number
+    '9.095e+387 TiB'
+    """
+    value = Decimal(nbytes)
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if abs(value) < 1024 or unit == "TiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+            if unit == "B":
+                return f"{value:.0f} {unit}"
+            return f"{value:.1f} {unit}" if abs(value) < 10**12 else f"{value:.3e} {unit}"
         value /= 1024
     raise AssertionError("unreachable")  # pragma: no cover
 

@@ -40,6 +40,8 @@ from .tensors import SYMBOL_BYTES, PlainSymbols, _check_conv, _flat, _new_symbol
 __all__ = ["Tap", "output_map", "output_maps", "output_tensor", "taps"]
 
 Pair = tuple[int, int]
+#: Bytes one :class:`Tap` takes in a list (the frozen dataclass and its seven small ints), rounded up.
+TAP_BYTES = 256
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,32 @@ class Tap:
 def _axis_taps(out: int, size: int, lo: int, k: int, s: int, d: int) -> list[tuple[int, int]]:
     """(kernel tap, input index) pairs of one axis whose input index lies inside 0 .. size-1."""
     start = out * s - lo
-    return [(t, start + t * d) for t in range(k) if 0 <= start + t * d < size]
+    first, last = _inside(start, size, k, d)
+    return [(t, start + t * d) for t in range(first, last + 1)]
+
+
+def _inside(start: int, size: int, k: int, d: int) -> tuple[int, int]:
+    """The first and last taps t in 0 .. k-1 with ``0 <= start + t*d < size`` (last < first when none).
+
+    Computed, not searched, so that a huge kernel costs nothing before the memory estimate.
+
+    >>> _inside(-1, 3, 3, 1), _inside(5, 3, 3, 1)      # a padded corner; a window wholly outside
+    ((1, 2), (0, -3))
+    """
+    first = max(0, -(start // d))  # smallest t with start + t*d >= 0
+    last = min(k - 1, (size - 1 - start) // d)  # largest t with start + t*d <= size - 1
+    return first, last
+
+
+def _tap_count(conv: Conv2d, pos: Pair, size: Pair) -> int:
+    """How many products output map ``o`` has at ``pos``: the taps inside the image times C_in / groups."""
+    count = conv.in_per_group
+    for axis in range(2):
+        (lo, _), k = conv.padding_amounts[axis], conv.kernel_pair[axis]
+        s, d = conv.stride_pair[axis], conv.dilation_pair[axis]
+        first, last = _inside(pos[axis] * s - lo, size[axis], k, d)
+        count *= max(0, last - first + 1)
+    return count
 
 
 def _geometry(conv: Conv2d, position: Any, input_size: Any) -> tuple[Pair, Pair, Pair]:
@@ -99,6 +126,8 @@ def taps(conv: Conv2d, o: int, position: Sequence[int], input_size: Sequence[int
     _check_conv(conv)
     o = _check_map(conv, o)
     pos, size, _ = _geometry(conv, position, input_size)
+    count = _tap_count(conv, pos, size)
+    ensure_fits(count * TAP_BYTES, f"listing the {count:,} taps of output map {o} of {conv!r}")
     rows, cols = _tap_lists(conv, pos, size)
     first = (o // conv.out_per_group) * conv.in_per_group
     return [Tap(o, i, u, v, first + i, h, w) for i in range(conv.in_per_group) for u, h in rows for v, w in cols]
@@ -359,13 +388,13 @@ def _symbolic_map(conv: Conv2d, o: int, pos: Pair, size: Pair) -> sp.Expr:
     The symbols are the ones :func:`weight_tensor` and :func:`input_tensor` hold (equal names), so the
     result equals the map :func:`output_maps` derives.
     """
-    rows, cols = _tap_lists(conv, pos, size)
-    count = conv.in_per_group * len(rows) * len(cols)
+    count = _tap_count(conv, pos, size)
     ensure_fits(
         count * (PRODUCT_BYTES + 2 * SYMBOL_BYTES),
         f"deriving output map {o} of {conv!r} ({count:,} products)",
         advice="use fewer input channels or a smaller kernel",
     )
+    rows, cols = _tap_lists(conv, pos, size)
     first = (o // conv.out_per_group) * conv.in_per_group
     if math.prod(conv.weight_shape) + conv.in_channels * size[0] * size[1] <= _WHOLE_TENSORS_UP_TO:
         return _Operands(conv, size, None, None, None).build(o, pos)  # small: the cached tensors are cheaper

@@ -31,13 +31,13 @@ from ..spec import Conv2d
 
 __all__ = ["SymbolArray", "bias_vector", "input_tensor", "symbol_grid", "weight_tensor"]
 
-_NAME = re.compile(r"^(\\[A-Za-z]+|[A-Za-z][A-Za-z0-9]*)$")
+_NAME = re.compile(r"\\[A-Za-z]+|[A-Za-z][A-Za-z0-9]*")  # matched whole (fullmatch): no trailing newline
 
 
 def _check_name(name: object, parameter: str = "name") -> str:
     if not isinstance(name, str):
         raise VerifierTypeError(f"{parameter} must be a str, got {name!r} ({type(name).__name__})")
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise VerifierError(
             f"{parameter} must be a letter followed by letters or digits, or a LaTeX command like '\\gamma', "
             f"got {name!r}"
