@@ -277,6 +277,129 @@ def test_figures_are_reproducible_byte_for_byte() -> None:
         sys.path.remove(str(DOCS / "hooks"))
 
 
+# -- statements the computation decides ---------------------------------------------------------------------
+
+
+def page_text(site: Path, md: str) -> str:
+    """What a reader reads on a built page: the article's text without scripts, styles, SVG and markup."""
+    html = (site / page_path(md) / "index.html").read_text(encoding="utf-8")
+    article = html[html.find("<article") : html.rfind("</article>")]
+    article = re.sub(r"<(script|style|svg)\b.*?</\1>", " ", article, flags=re.S)
+    article = re.sub(r'<span class="katex-mathml">.*?</span>', " ", article, flags=re.S)
+    text = re.sub(r"<[^>]+>", " ", article)
+    import html as html_module
+
+    return re.sub(r"\s+", " ", html_module.unescape(text)).strip()
+
+
+def table_rows(site: Path, md: str) -> list[list[str]]:
+    """The cells of every table row on a built page, as text."""
+    html = (site / page_path(md) / "index.html").read_text(encoding="utf-8")
+    rows = []
+    for row in re.findall(r"<tr>(.*?)</tr>", html, flags=re.S):
+        cells = re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, flags=re.S)
+        rows.append([re.sub(r"<[^>]+>", "", c).strip() for c in cells])
+    return rows
+
+
+def _sketch(site: Path) -> dict[str, str]:
+    pages = ("index.md", "full-size.md", "counting.md", "resnets.md", "derivation.md")
+    return {md: page_text(site, md) for md in pages}
+
+
+def test_a_relu_after_the_expansion_is_said_to_raise_the_rank_not_the_information(site: Path) -> None:
+    from verifier.spec import Bottleneck
+
+    block = Bottleneck()
+    middle, wide = block.width, block.out_channels
+    pages = _sketch(site)
+    for md, text in pages.items():
+        for wrong in ("until the nonlinearity", "breaks it", "nonlinearity restores"):
+            assert wrong not in text, f"{md} says {wrong!r}: a ReLU raises the rank, not the information"
+    full = pages["full-size.md"]
+    assert f"after a ReLU have rank {wide}" in full, full
+    assert f"still a function of the same {middle} numbers per pixel" in full, full
+    assert f"{middle} directions carry everything; the other {wide - middle} are zero" in full, full
+    assert f"still a function of those {middle} numbers" in pages["index.md"]
+
+
+def test_the_basic_block_sentence_gives_the_basic_blocks_own_projection_ratio(site: Path) -> None:
+    from fractions import Fraction
+
+    from verifier.spec import BasicBlock
+
+    block = BasicBlock()
+    c = block.out_channels
+    ratio = Fraction(block.conv_weight_count + c * c, block.conv_weight_count)  # plus a 1x1 c -> c projection
+    text = page_text(site, "resnets.md")
+    sentence = text[text.index("For contrast, basic blocks.") :].split("nowhere near double")[0]
+    assert f"by {ratio}" in sentence and "bottleneck" not in sentence, sentence
+
+
+def test_parameter_counts_say_whether_batchnorm_is_in_them(site: Path) -> None:
+    from verifier.spec import BasicBlock, Bottleneck
+
+    block, wide = Bottleneck(), BasicBlock(256, 256)
+    assert block.param_count != block.conv_weight_count
+    counting = page_text(site, "counting.md")
+    assert "parameters (conv weights + BatchNorm)" in counting
+    assert "parameters (conv weights, BatchNorm scale and shift)" in counting
+    macs, base = wide.macs((1, 256, 56, 56)), block.macs((1, 256, 56, 56))
+    assert f"{macs / base:.1f} times fewer multiply-adds" in counting
+    assert f"{wide.conv_weight_count / block.conv_weight_count:.1f} times fewer conv weights" in counting
+    assert f"{wide.param_count / block.param_count:.1f} times fewer parameters once BatchNorm" in counting
+    for md, text in _sketch(site).items():
+        for match in re.finditer(re.escape(f"{block.param_count:,}"), text):
+            near = text[max(0, match.start() - 300) : match.end() + 300]
+            assert "BatchNorm" in near, f"{md}: {block.param_count:,} without saying BatchNorm is counted: {near}"
+
+
+def test_the_resnet_table_compares_published_multiply_adds_with_multiply_adds(site: Path) -> None:
+    rows = table_rows(site, "resnets.md")
+    header = next(r for r in rows if "GFLOPs (2 × MACs)" in r)
+    names = ("GMACs (10⁹ MACs)", "GFLOPs (2 × MACs)", "published, in GMACs")
+    gmacs, gflops, published = (header.index(h) for h in names)
+    macs = header.index("MACs")
+    checked = 0
+    for row in rows:
+        if len(row) != len(header) or not row[published].startswith("torchvision: "):
+            continue
+        n = int(row[macs].replace(",", ""))
+        assert row[gmacs] == f"{n / 1e9:.3f}" and row[gflops] == f"{2 * n / 1e9:.3f}", row
+        printed = row[published].split()[1]
+        digits = len(printed.partition(".")[2])
+        assert f"{n / 1e9:.{digits}f}" == printed, f"torchvision's figure is multiply-adds: {row}"
+        checked += 1
+    assert checked >= 5, rows
+
+
+def test_the_derivation_figure_is_drawn_at_the_size_of_the_home_diagram(site: Path) -> None:
+    from verifier.models import resnet
+
+    rows = {row.name: row for row in resnet("resnet50").rows()}
+    side = rows["layer1.0.conv1"].output_shape[-1]
+    pages = _sketch(site)
+    assert f"The bottleneck at its first stage ({side}×{side} maps)" in pages["index.md"]
+    assert f"{side}×{side} pixels as at the block's first stage" in pages["derivation.md"]
+    assert "14×14" not in pages["derivation.md"]
+
+
+def test_the_home_diagram_shows_every_batchnorm_of_the_block() -> None:
+    sys.path.insert(0, str(DOCS / "hooks"))
+    try:
+        from sitekit import diagrams
+
+        from verifier.spec import BatchNorm2d, Bottleneck
+
+        block = Bottleneck()
+        labels = diagrams.conv_labels(block, 56, 56)
+        norms = [row.name for row in block.rows((1, 256, 56, 56)) if isinstance(row.layer, BatchNorm2d)]
+        assert sum(label.count("BN") for label in labels.values()) == len(norms) == 3, labels
+        assert labels["conv3"].endswith("BN") and "ReLU" not in labels["conv3"], labels
+    finally:
+        sys.path.remove(str(DOCS / "hooks"))
+
+
 # -- the browser ---------------------------------------------------------------------------------------------
 
 
