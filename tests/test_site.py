@@ -447,3 +447,92 @@ def test_the_browser_checks_catch_a_broken_page(browser: Any, server: str, site:
     assert found.get("brokenImages"), found
     assert found.get("console") and any("probe error" in c for c in found["console"]), found
     assert found.get("offsite") == ["https://example.invalid/pixel.png"], found
+
+
+# -- the learning pages ----------------------------------------------------------------------------------------
+
+
+def _sitekit() -> Any:
+    if str(DOCS / "hooks") not in sys.path:
+        sys.path.insert(0, str(DOCS / "hooks"))
+    import sitekit
+
+    return sitekit
+
+
+# The asker's questions as the issue lists them, in the thread's order.
+ASKED = [
+    "Shouldn't it be $n_1$$n_2$",
+    "how does one generate 256 feature maps from 64",
+    "What is $w^n_i$ ?. Is it just $w_i$",
+    "64 $x_i$s are randomly selected from 256 input maps",
+    "How can we have 256 weights when there are only 64 filters?",
+    "by weights you mean the single parameter in a 1x1 filter",
+]
+
+
+def test_the_home_page_quotes_and_answers_every_question_of_the_asker_in_order(site: Path) -> None:
+    _sitekit()
+    from sitekit import questions
+
+    thread = (ROOT / "verifier" / "data" / "thread.md").read_text(encoding="utf-8")
+    asked = questions.questions()
+    assert len(asked) == len(ASKED)
+    positions = []
+    for q, fragment in zip(asked, ASKED, strict=True):
+        assert fragment in q.quote, (fragment, q.quote)
+        assert q.quote in thread, f"not verbatim: {q.quote!r}"
+        positions.append(thread.index(q.quote))
+    assert positions == sorted(positions), "the questions are not in the thread's order"
+    html = (site / "index.html").read_text(encoding="utf-8")
+    starts = [html.index(f'id="{q.id}"') for q in asked]
+    assert starts == sorted(starts)
+    for k, q in enumerate(asked):
+        end = starts[k + 1] if k + 1 < len(starts) else html.index('id="the-answer-in-three-facts"')
+        section = html[starts[k] : end]
+        assert "<blockquote>" in section and "The picture behind it:" in section, q.id
+        assert f'href="claims/#{q.claim}"' in section and f'href="theorems/#{q.theorem}"' in section, q.id
+        assert re.search(r"<strong>[^<]*\d", section), f"{q.id}: no computed number in bold in its answer"
+
+
+def _products(line: str) -> tuple[list[tuple[int, int]], int]:
+    """'2 × 1 + (−1) × 4 + 1 × 1 = −1' as its (weight, input) pairs and its stated result."""
+    lhs, rhs = line.replace("\u2212", "-").split("=")
+    pairs = [tuple(int(v.strip(" ()")) for v in term.split("×")) for term in lhs.split(" + ")]
+    return [(a, b) for a, b in pairs], int(rhs)
+
+
+def test_every_output_pixel_of_the_worked_example_adds_up_and_matches_a_plain_loop(site: Path) -> None:
+    _sitekit()
+    from sitekit import worked
+
+    ex = worked.three_to_two()
+    x, w = ex.x.tolist(), ex.w.tolist()
+    text = page_text(site, "derivation.md")
+    lines = re.findall(r"output map (\d) at \((\d), (\d)\): ([^=]+= \S+)", text)
+    c_out, c_in, height, width = len(w), len(x), len(x[0]), len(x[0][0])
+    assert len(lines) == c_out * height * width, lines
+    for o, h, wc, arithmetic in lines:
+        o_, h_, w_ = int(o), int(h), int(wc)
+        loop = 0
+        for i in range(c_in):
+            loop += w[o_][i] * x[i][h_][w_]
+        pairs, stated = _products(arithmetic)
+        assert pairs == [(w[o_][i], x[i][h_][w_]) for i in range(c_in)], arithmetic
+        assert stated == loop == sum(a * b for a, b in pairs), arithmetic
+
+
+def test_the_worked_example_refuses_an_engine_that_disagrees_with_the_derivation(monkeypatch: Any) -> None:
+    _sitekit()
+    from sitekit import worked
+
+    real = worked.conv2d
+
+    def off_by_one(*args: Any, **kwargs: Any) -> Any:
+        out = real(*args, **kwargs)
+        out[0, 0, 0, 0] += 1
+        return out
+
+    monkeypatch.setattr(worked, "conv2d", off_by_one)
+    with pytest.raises(worked.Disagreement, match="output map 0 at \\(0, 0\\)"):
+        worked.make([[[1, 2]], [[3, 4]]], [[1, -1]])
