@@ -536,3 +536,146 @@ def test_the_worked_example_refuses_an_engine_that_disagrees_with_the_derivation
     monkeypatch.setattr(worked, "conv2d", off_by_one)
     with pytest.raises(worked.Disagreement, match="output map 0 at \\(0, 0\\)"):
         worked.make([[[1, 2]], [[3, 4]]], [[1, -1]])
+
+
+# -- the interactive 1x1 convolution ---------------------------------------------------------------------------
+
+_READ_EXPLORER = r"""
+() => {
+  const root = document.querySelector('[data-explorer]');
+  const cells = el => Array.from(el.querySelectorAll('.vf-cell')).map(c => c.textContent);
+  const num = t => Number(t.replace('\u2212', '-'));
+  const grids = sel => Array.from(root.querySelectorAll(sel)).map(m => cells(m).map(num));
+  return {
+    caseId: root.getAttribute('data-case'),
+    view: root.getAttribute('data-view'),
+    inputs: grids('.vf-ex-layer .vf-in'),
+    outputs: grids('.vf-ex-outmap'),
+    weights: Array.from(root.querySelectorAll('.vf-ex-weight')).map(w => ({
+      o: Number(w.dataset.filter), i: Number(w.dataset.input), value: num(w.textContent),
+      active: w.classList.contains('vf-active')})),
+    reading: root.querySelectorAll('.vf-ex-layer .vf-in.vf-reading').length,
+    markedInputs: Array.from(root.querySelectorAll('.vf-ex-layer .vf-in .vf-mark'))
+      .map(c => [Number(c.dataset.h), Number(c.dataset.w)]),
+    activeOutput: Array.from(root.querySelectorAll('.vf-ex-outmap.vf-active, .vf-ex-product-row.vf-active'))
+      .map(m => Number(m.dataset.output)),
+    productRows: Array.from(root.querySelectorAll('.vf-ex-product-row')).map(r =>
+      Array.from(r.querySelectorAll('.vf-ex-product')).map(m => cells(m).map(num))),
+    productOutputs: Array.from(root.querySelectorAll('.vf-ex-product-row .vf-out')).map(m => cells(m).map(num)),
+    sum: (root.querySelector('.vf-ex-sum-text') || {}).textContent || null,
+    aggregate: Array.from(root.querySelectorAll('.vf-ex-aggregate tr')).map(r => r.textContent),
+    buttons: root.querySelectorAll('button').length,
+    controls: Array.from(root.querySelectorAll(
+      '[role=group] > :not(.vf-ex-group-label), .vf-ex-switch, .vf-ex-select, .vf-ex-outmap .vf-cell'))
+      .map(e => e.tagName),
+  };
+}
+"""
+
+
+def _arith(text: str) -> tuple[list[tuple[int, int]], int]:
+    return _products(text)
+
+
+@pytest.mark.browser
+def test_the_interactive_convolution_answers_clicks_and_keys_with_the_layers_numbers(browser: Any, server: str) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    console: list[str] = []
+    offsite: list[str] = []
+
+    def route(r: Any) -> None:
+        if urlsplit(r.request.url).hostname in ("127.0.0.1", None):
+            r.continue_()
+        else:
+            offsite.append(r.request.url)
+            r.abort()
+
+    try:
+        context.route("**/*", route)
+        page = context.new_page()
+        page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: console.append(f"uncaught: {e}"))
+        page.goto(server + "explorer/", wait_until="networkidle")
+        read = lambda: page.evaluate(_READ_EXPLORER)  # noqa: E731
+        first = read()
+        assert first["caseId"] and first["view"] == "layer", first
+        assert len(first["controls"]) > 10 and set(first["controls"]) == {"BUTTON"}, first["controls"]
+        c_in, c_out = len(first["inputs"]), len(first["outputs"])
+        assert (c_in, c_out) == (4, 2), first
+
+        # every output map on the page is the weighted sum of every input map on the page
+        def weight(state: dict[str, Any], o: int, i: int) -> int:
+            return next(w["value"] for w in state["weights"] if w["o"] == o and w["i"] == i)
+
+        def check_layer(state: dict[str, Any]) -> None:
+            for o, out in enumerate(state["outputs"]):
+                for p, value in enumerate(out):
+                    assert value == sum(weight(state, o, i) * x[p] for i, x in enumerate(state["inputs"])), (o, p)
+
+        check_layer(first)
+        # output map 0 selected: its filter lit, every input map read, the sum at the pixel in numbers
+        assert {w["o"] for w in first["weights"] if w["active"]} == {0}
+        assert first["reading"] == c_in and first["markedInputs"] == [[0, 0]] * c_in
+
+        page.get_by_role("button", name="output map 1", exact=True).click()
+        second = read()
+        assert second["activeOutput"] == [1]
+        assert {w["o"] for w in second["weights"] if w["active"]} == {1}
+        pairs, total = _arith(second["sum"])
+        assert pairs == [(weight(second, 1, i), second["inputs"][i][0]) for i in range(c_in)], second["sum"]
+        assert total == second["outputs"][1][0] and second["sum"] != first["sum"]
+
+        # a pixel of output map 0, by mouse: the sum follows it
+        page.locator('[data-key="px:0:1:2"]').click()
+        third = read()
+        assert third["activeOutput"] == [0] and third["markedInputs"] == [[1, 2]] * c_in
+        pairs, total = _arith(third["sum"])
+        width = 3
+        assert pairs == [(weight(third, 0, i), third["inputs"][i][1 * width + 2]) for i in range(c_in)]
+        assert total == third["outputs"][0][1 * width + 2]
+
+        # the keyboard: arrows move the pixel, Enter presses a focused button
+        page.keyboard.press("ArrowDown")
+        assert read()["markedInputs"] == [[2, 2]] * c_in
+        page.locator('[data-key="out:1"]').focus()
+        page.keyboard.press("Enter")
+        assert read()["activeOutput"] == [1]
+
+        # the asker's picture: c_in * c_out product maps; each filter's row adds up to its output map
+        page.get_by_role("button", name="Show the asker's picture").click()
+        asker = read()
+        assert asker["view"] == "asker" and len(asker["productRows"]) == c_out
+        assert sum(len(row) for row in asker["productRows"]) == c_in * c_out
+        for row, out in zip(asker["productRows"], asker["productOutputs"], strict=True):
+            assert [sum(vals) for vals in zip(*row, strict=True)] == out
+        assert "depthwise" in page.locator("[data-explorer] .vf-ex-note").inner_text()
+        page.get_by_role("button", name="Show the asker's picture").press("Space")
+        assert read()["view"] == "layer"
+
+        # the expansion, 2 -> 4
+        page.get_by_role("button", name=re.compile(r"^2 maps → 4")).click()
+        grow = read()
+        assert (len(grow["inputs"]), len(grow["outputs"])) == (2, 4)
+        check_layer(grow)
+
+        # the thread's layer, in counts computed by the package
+        from verifier.spec import Conv2d
+
+        conv = Conv2d(256, 64, 1, bias=False)
+        page.get_by_role("button", name=re.compile(r"^256 → 64")).click()
+        rows = read()["aggregate"]
+        assert any(f"{conv.weight_count:,}" in r for r in rows), rows
+    finally:
+        context.close()
+    assert not console, console
+    assert not offsite, offsite
+
+
+def test_the_explorer_script_holds_no_number_or_label_of_its_own() -> None:
+    script = (DOCS / "javascripts" / "explorer.js").read_text(encoding="utf-8")
+    code = "\n".join(line.split("//")[0] for line in script.splitlines())
+    strings = [s for s in re.findall(r'"([^"\\]*)"', code) if s != "use strict"]
+    words = [s for s in strings if re.search(r"[a-z]{3,} [a-z]{3,}", s)]
+    assert not words, f"labels typed into the script: {words}"
+    numbers = set(re.findall(r"(?<![\w.])\d+(?![\w.])", code))
+    assert numbers <= {"0", "1", "2"}, f"numbers typed into the script: {numbers}"
