@@ -124,18 +124,25 @@ _INSPECT = r"""
     const r = el.getBoundingClientRect();
     return r.width === 0 || r.height === 0 || (el.tagName === 'svg' && el.querySelectorAll('path, use').length === 0);
   }).length;
-  return {formulas: math.length, unrendered, errors, zeroWidth, rawTex,
+  // layout: the page may not scroll sideways; a display formula wider than its box is reported with the width
+  const root = document.documentElement;
+  const sideways = root.scrollWidth - root.clientWidth;
+  const wideFormulas = Array.from(document.querySelectorAll('div.arithmatex'))
+    .filter(el => el.scrollWidth > el.clientWidth + 1)
+    .map(el => `${el.scrollWidth}px in ${el.clientWidth}px: ${el.textContent.trim().slice(0, 60)}`);
+  return {sideways, wideFormulas,
+          formulas: math.length, unrendered, errors, zeroWidth, rawTex,
           images: images.length, brokenImages, figures: figures.length, emptyFigures};
 }
 """
 
 
-def visit(browser: Any, url: str, screenshot: Path | None = None) -> dict[str, Any]:
+def visit(browser: Any, url: str, screenshot: Path | None = None, width: int = 1280) -> dict[str, Any]:
     """Load ``url`` in a fresh context and return what :data:`_INSPECT` found, plus the page's console
     errors, the requests to hosts other than 127.0.0.1 (blocked) and the requests that failed."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="light")
+    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme="light")
     console: list[str] = []
     offsite: list[str] = []
     failed: list[str] = []
@@ -403,15 +410,25 @@ def test_the_home_diagram_shows_every_batchnorm_of_the_block() -> None:
 # -- the browser ---------------------------------------------------------------------------------------------
 
 
+# A desktop window and a phone. At the desktop width no display formula may be wider than its box; at the phone
+# width a formula may scroll inside its own box, but no page may scroll sideways.
+WIDTHS = {"desktop": 1280, "phone": 390}
+
+
 @pytest.mark.browser
+@pytest.mark.parametrize("width", list(WIDTHS.values()), ids=list(WIDTHS))
 @pytest.mark.parametrize("md", PAGES)
-def test_page_renders_every_formula_and_figure_without_errors_or_offsite_requests(
-    browser: Any, server: str, md: str
+def test_page_renders_every_formula_and_figure_and_fits_the_window(
+    browser: Any, server: str, md: str, width: int
 ) -> None:
     shots = os.environ.get("VERIFIER_SCREENSHOTS")
     name = md.removesuffix(".md")
-    found = visit(browser, server + page_path(md), Path(shots) / f"{name}.png" if shots else None)
-    assert not problems(found), f"{md}: {problems(found)}"
+    shot = Path(shots) / f"{name}-{width}.png" if shots else None
+    found = visit(browser, server + page_path(md), shot, width=width)
+    assert not problems(found), f"{md} at {width} px: {problems(found)}"
+    assert found["sideways"] <= 0, f"{md} scrolls sideways by {found['sideways']} px at {width} px"
+    if width == WIDTHS["desktop"]:
+        assert not found["wideFormulas"], f"{md}: formulas wider than their box at {width} px: {found['wideFormulas']}"
 
 
 @pytest.mark.browser
