@@ -696,3 +696,43 @@ def test_the_explorer_script_holds_no_number_or_label_of_its_own() -> None:
     assert not words, f"labels typed into the script: {words}"
     numbers = set(re.findall(r"(?<![\w.])\d+(?![\w.])", code))
     assert numbers <= {"0", "1", "2"}, f"numbers typed into the script: {numbers}"
+
+
+def _formulas(html: str) -> list[str]:
+    """The TeX of every formula on a built page, outside quotations of the thread."""
+    html = re.sub(r"<blockquote>.*?</blockquote>", " ", html, flags=re.S)
+    return [
+        m.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+        for m in re.findall(r'class="arithmatex">(.*?)</(?:span|div)>', html, flags=re.S)
+    ]
+
+
+def test_the_learning_pages_use_one_notation(site: Path) -> None:
+    """0-based indices, w_{o,i} for a weight, C_in/C_out for the map counts (the thread's n1/n2 mapped once)."""
+    pages = {md: (site / page_path(md) / "index.html").read_text(encoding="utf-8") for md in PAGES}
+    # the derivation page's proofs for symbolic sizes are the theorems' own lines: they are checked there
+    pages["derivation.md"] = pages["derivation.md"].split('id="for-any-number-of-maps"')[0]
+    mine = ["index.md", "derivation.md", "explorer.md", "questions.md", "bottleneck.md", "notation.md"]
+    mine += ["counting.md", "full-size.md", "resnets.md", "repl.md"]
+    for md in mine:
+        for tex in _formulas(pages[md]):
+            assert not re.search(r"\bW_\{?o(?!ut)", tex), f"{md}: a weight written W_o,i instead of w_o,i: {tex}"
+            assert not re.search(r"[a-z]\s*=\s*1\s*[,}]|\(\s*[a-z],\s*1,", tex), f"{md}: a 1-based index: {tex}"
+    # outside the thread's quotes, n1 and n2 appear once: where the home page maps them to C_in and C_out
+    uses = {md: [t for t in _formulas(pages[md]) if re.search(r"\bn_\{?[12n]", t)] for md in mine}
+    assert {md: u for md, u in uses.items() if u} == {"index.md": ["\\(n_1\\)", "\\(n_2\\)"]}, uses
+    assert re.search(r"The thread's .{0,80}n_1.{0,200}C_\{in\}", pages["index.md"], flags=re.S)
+
+
+def test_the_filter_is_drawn_over_its_stack_of_maps_before_any_heatmap(site: Path) -> None:
+    _sitekit()
+    from sitekit import worked
+
+    ex = worked.three_to_two()
+    html = (site / page_path("derivation.md") / "index.html").read_text(encoding="utf-8")
+    drawing = html.index('class="vf-figure vf-stack-figure"')
+    assert drawing < html.index('<figure class="vf-figure">\n<svg'), "the weight heatmap comes before the drawing"
+    figure = html[drawing : html.index("</figure>", drawing)]
+    weights = re.findall(r'class="vf-filter-cell"[^>]*>× ([^<]+)<', figure)
+    assert weights == [worked.number(int(v)) for v in ex.w[0]], weights  # one weight per input map, filter 0
+    assert figure.count('class="vf-map vf-in"') == ex.conv.in_channels
