@@ -43,8 +43,10 @@ def _case(kind: str, ex: Example) -> dict[str, Any]:
         "pixels": [[f"pixel ({h}, {w})" for w in range(width)] for h in range(height)],
         "sums": sums,
         "sumLead": [
-            [[f"output map {o} at pixel ({h}, {w}) reads all {c_in} input maps there:" for w in range(width)]
-             for h in range(height)]
+            [
+                [f"output map {o} at pixel ({h}, {w}) reads all {c_in} input maps there:" for w in range(width)]
+                for h in range(height)
+            ]
             for o in range(c_out)
         ],
         "products": [

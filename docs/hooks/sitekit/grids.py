@@ -43,7 +43,7 @@ def weight_table(ex: Example) -> str:
         + "</tr>"
         for o in range(c_out)
     )
-    return f'<table><thead><tr><th></th>{head}</tr></thead><tbody>{body}</tbody></table>'
+    return f"<table><thead><tr><th></th>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def filter_over_stack(ex: Example, o: int, pixel: tuple[int, int]) -> str:

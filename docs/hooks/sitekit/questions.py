@@ -122,7 +122,7 @@ def questions() -> tuple[Question, ...]:
             "a 1×1 filter is a single number",
             f"A 1×1 filter holds **{depth} parameters**, one per input map. The single number is one weight "
             f"{w_oi}: the slice of filter {tex.inline('o')} that multiplies input map {tex.inline('i')}. The layer "
-            f"has {weights:,} such weights in {c_out} filters. (The answer's later \"64\\*256 filters\" counts "
+            f'has {weights:,} such weights in {c_out} filters. (The answer\'s later "64\\*256 filters" counts '
             "these weights as filters; a filter in the usual sense is the whole 1×1×"
             f"{depth} stack, and there are {c_out} of them.)",
             "single-parameter",
