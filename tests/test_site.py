@@ -666,6 +666,9 @@ def test_the_interactive_convolution_answers_clicks_and_keys_with_the_layers_num
         for row, out in zip(asker["productRows"], asker["productOutputs"], strict=True):
             assert [sum(vals) for vals in zip(*row, strict=True)] == out
         assert "depthwise" in page.locator("[data-explorer] .vf-ex-note").inner_text()
+        if os.environ.get("VERIFIER_SCREENSHOTS"):
+            shot = Path(os.environ["VERIFIER_SCREENSHOTS"]) / "explorer-asker-1280.png"
+            page.locator("[data-explorer]").screenshot(path=str(shot))
         page.get_by_role("button", name="Show the asker's picture").press("Space")
         assert read()["view"] == "layer"
 

@@ -160,17 +160,18 @@
 
     function renderProducts(c) {
       var panel = el("div", "vf-ex-products");
-      panel.appendChild(el("div", "vf-ex-head", data.labels.products));
       c.products.forEach(function (row, o) {
         var line = el("div", "vf-ex-product-row");
         line.setAttribute("data-output", o);
         if (o === state.output) line.classList.add("vf-active");
+        line.appendChild(el("span", "vf-row-label", c.productRows[o]));
         row.forEach(function (m) {
           var box = el("div", "vf-map vf-in vf-ex-product");
           box.append(el("div", "vf-map-name", m.label), grid(m.values, o === state.output ? state.pixel : null));
           line.appendChild(box);
         });
-        var pick = button("vf-ex-select", c.productRows[o], "out:" + o, o === state.output);
+        line.appendChild(el("span", "vf-arrow", c.productArrow));
+        var pick = button("vf-ex-select", c.outputs[o].label, "out:" + o, o === state.output);
         pick.addEventListener("click", function () { select(o); });
         var out = el("div", "vf-map vf-out");
         var mark = o === state.output ? state.pixel : null;

@@ -16,6 +16,13 @@ from verifier.spec import Bottleneck
 from . import worked
 from .worked import Example, number
 
+_SUB = str.maketrans("0123456789,", "₀₁₂₃₄₅₆₇₈₉‚")
+
+
+def _sub(text: str) -> str:
+    """Subscript digits: the notation's w_{o,i} and x_i in plain text (w₀‚₁, x₁)."""
+    return text.translate(_SUB)
+
 
 def _grid(values: Any) -> list[list[str]]:
     return [[number(int(v)) for v in row] for row in values]
@@ -30,12 +37,12 @@ def _case(kind: str, ex: Example) -> dict[str, Any]:
     return {
         "id": f"{c_in}to{c_out}",
         "button": f"{c_in} maps → {c_out} ({kind})",
-        "inputs": [{"label": f"input map {i}", "values": _grid(ex.x[i])} for i in range(c_in)],
+        "inputs": [{"label": f"input map {i}, x{_sub(str(i))}", "values": _grid(ex.x[i])} for i in range(c_in)],
         "filters": [
             {
                 "label": f"filter {o}",
                 "weights": [number(int(ex.w[o, i])) for i in range(c_in)],
-                "titles": [f"w({o},{i}): weight of filter {o} on input map {i}" for i in range(c_in)],
+                "titles": [f"w{_sub(f'{o},{i}')}: weight of filter {o} on input map {i}" for i in range(c_in)],
             }
             for o in range(c_out)
         ],
@@ -50,10 +57,11 @@ def _case(kind: str, ex: Example) -> dict[str, Any]:
             for o in range(c_out)
         ],
         "products": [
-            [{"label": f"w({o},{i}) · input {i}", "values": _grid(products[o, i])} for i in range(c_in)]
+            [{"label": f"w{_sub(f'{o},{i}')} · x{_sub(str(i))}", "values": _grid(products[o, i])} for i in range(c_in)]
             for o in range(c_out)
         ],
-        "productRows": [f"filter {o}: add these {c_in} → output map {o}" for o in range(c_out)],
+        "productRows": [f"filter {o}" for o in range(c_out)],
+        "productArrow": f"add these {c_in} →",
         "askerNote": (
             f"The asker's picture: {c_in} × {c_out} = {c_in * c_out} product maps, each weight times its whole "
             f"input map. They are the output of a different layer, a depthwise convolution (each input map read "
@@ -99,7 +107,6 @@ def data() -> dict[str, Any]:
             "inputs": "input maps",
             "filters": "filters (one weight per input map)",
             "outputs": "output maps: select one",
-            "products": "the asker's picture: every weight times its input map",
             "keys": "Keys: Tab to a button, Enter or Space to press it; arrow keys move the pixel.",
         },
         "initial": {"case": cases[0]["id"], "output": 0, "pixel": [0, 0]},
