@@ -771,3 +771,28 @@ def test_a_reference_page_written_later_joins_the_navigation_when_its_file_exist
         assert nav[1]["Reference"] == [{"Theorems": "theorems.md"}, {"pytest plugin": "pytest.md"}]
     finally:
         sys.path.remove(str(DOCS / "hooks"))
+
+
+# Each term, and words that define it; where a page first uses the term, the definition is right there.
+JARGON = {
+    "BatchNorm": "scale",
+    "rank": "independent directions",
+    "Jacobian": "table of derivatives",
+    "depthwise": "on its own",
+    "NCHW": "batch, channels, height, width",
+    "OIHW": "out, in, height, width",
+    "multiply-add": "one multiplication and one addition",
+}
+
+
+def test_the_pages_define_each_term_where_they_first_use_it(site: Path) -> None:
+    mine = ["index.md", "derivation.md", "explorer.md", "questions.md", "bottleneck.md", "full-size.md"]
+    mine += ["counting.md", "resnets.md", "repl.md"]
+    undefined = []
+    for md in mine:
+        text = page_text(site, md)
+        for term, definition in JARGON.items():
+            first = re.search(rf"(?<![\w-]){re.escape(term)}", text)
+            if first and definition not in text[max(0, first.start() - 200) : first.end() + 250]:
+                undefined.append(f"{md}: {term!r} … {text[first.start() : first.end() + 120]!r}")
+    assert not undefined, "\n".join(undefined)
