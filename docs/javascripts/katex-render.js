@@ -6,7 +6,7 @@
 (function () {
   var ERROR_COLOR = "#cc0001";
   var WIDE = "(min-width: 45em)";
-  var SMALLEST = 0.7;
+  var SMALLEST = 0.6;
   function typeset(root) {
     root.querySelectorAll(".arithmatex").forEach(function (element) {
       renderMathInElement(element, {
@@ -26,11 +26,12 @@
       var box = formula.closest("div.arithmatex");
       formula.style.fontSize = "";
       if (!wide || box.scrollWidth <= box.clientWidth) return;
-      var size = parseFloat(window.getComputedStyle(formula).fontSize);
-      var scale = box.clientWidth / box.scrollWidth;
-      for (var k = 0; k < 5 && box.scrollWidth > box.clientWidth && scale >= SMALLEST; k++) {
-        formula.style.fontSize = Math.floor(size * scale * 10) / 10 + "px";
-        scale = scale * box.clientWidth / box.scrollWidth;
+      var base = parseFloat(window.getComputedStyle(formula).fontSize);
+      var size = base;
+      for (var k = 0; k < 6 && box.scrollWidth > box.clientWidth; k++) {
+        size = Math.floor(size * (box.clientWidth / box.scrollWidth) * 10) / 10;
+        if (size < base * SMALLEST) break;
+        formula.style.fontSize = size + "px";
       }
       if (box.scrollWidth > box.clientWidth) formula.style.fontSize = "";  // too wide to fit: let it scroll
     });
