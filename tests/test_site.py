@@ -768,7 +768,7 @@ def test_a_reference_page_written_later_joins_the_navigation_when_its_file_exist
         (tmp_path / "pytest.md").write_text("# pytest\n", encoding="utf-8")
         runtime._add_optional_pages(config)
         runtime._add_optional_pages(config)
-        assert nav[1]["Reference"] == [{"Theorems": "theorems.md"}, {"pytest plugin": "pytest.md"}]
+        assert nav[1]["Reference"] == [{"Theorems": "theorems.md"}, {"The proof check in pytest": "pytest.md"}]
     finally:
         sys.path.remove(str(DOCS / "hooks"))
 

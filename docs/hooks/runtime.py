@@ -41,7 +41,7 @@ def on_config(config: Any, **_: Any) -> Any:
 
 
 # Reference pages written alongside the site: listed in the navigation once their file exists.
-OPTIONAL_REFERENCE = {"pytest.md": "pytest plugin"}
+OPTIONAL_REFERENCE = {"pytest.md": "The proof check in pytest"}
 
 
 def _add_optional_pages(config: Any) -> None:
