@@ -124,18 +124,27 @@ _INSPECT = r"""
     const r = el.getBoundingClientRect();
     return r.width === 0 || r.height === 0 || (el.tagName === 'svg' && el.querySelectorAll('path, use').length === 0);
   }).length;
-  return {formulas: math.length, unrendered, errors, zeroWidth, rawTex,
+  // layout: the page may not scroll sideways; a display formula wider than its box is reported with the width
+  const root = document.documentElement;
+  const sideways = root.scrollWidth - root.clientWidth;
+  const wideFormulas = Array.from(document.querySelectorAll('div.arithmatex'))
+    .filter(el => el.scrollWidth > el.clientWidth + 1)
+    .map(el => `${el.scrollWidth}px in ${el.clientWidth}px: ${el.textContent.trim().slice(0, 60)}`);
+  return {sideways, wideFormulas,
+          formulas: math.length, unrendered, errors, zeroWidth, rawTex,
           images: images.length, brokenImages, figures: figures.length, emptyFigures};
 }
 """
 
 
-def visit(browser: Any, url: str, screenshot: Path | None = None) -> dict[str, Any]:
+def visit(
+    browser: Any, url: str, screenshot: Path | None = None, width: int = 1280, typeset_ms: int = 10_000
+) -> dict[str, Any]:
     """Load ``url`` in a fresh context and return what :data:`_INSPECT` found, plus the page's console
     errors, the requests to hosts other than 127.0.0.1 (blocked) and the requests that failed."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme="light")
+    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme="light")
     console: list[str] = []
     offsite: list[str] = []
     failed: list[str] = []
@@ -155,13 +164,13 @@ def visit(browser: Any, url: str, screenshot: Path | None = None) -> dict[str, A
         page.on("pageerror", lambda e: console.append(f"uncaught: {e}"))
         page.on("requestfailed", lambda r: failed.append(f"{r.url} ({r.failure})"))
         page.on("response", lambda r: failed.append(f"{r.url} (HTTP {r.status})") if r.status >= 400 else None)
-        page.goto(url, wait_until="networkidle")
+        page.goto(url, wait_until="load")
         # KaTeX typesets after load; what it leaves unrendered is reported below, not here
         with contextlib.suppress(PlaywrightTimeout):
             page.wait_for_function(
                 "() => Array.from(document.querySelectorAll('.arithmatex'))"
                 ".every(el => el.querySelector('.katex, .katex-error'))",
-                timeout=10_000,
+                timeout=typeset_ms,
             )
         page.evaluate("() => document.fonts.ready.then(() => true)")
         found: dict[str, Any] = page.evaluate(_INSPECT)
@@ -277,18 +286,151 @@ def test_figures_are_reproducible_byte_for_byte() -> None:
         sys.path.remove(str(DOCS / "hooks"))
 
 
+# -- statements the computation decides ---------------------------------------------------------------------
+
+
+def page_text(site: Path, md: str) -> str:
+    """What a reader reads on a built page: the article's text without scripts, styles, SVG and markup."""
+    html = (site / page_path(md) / "index.html").read_text(encoding="utf-8")
+    article = html[html.find("<article") : html.rfind("</article>")]
+    article = re.sub(r"<(script|style|svg)\b.*?</\1>", " ", article, flags=re.S)
+    article = re.sub(r'<span class="katex-mathml">.*?</span>', " ", article, flags=re.S)
+    text = re.sub(r"<[^>]+>", " ", article)
+    import html as html_module
+
+    return re.sub(r"\s+", " ", html_module.unescape(text)).strip()
+
+
+def table_rows(site: Path, md: str) -> list[list[str]]:
+    """The cells of every table row on a built page, as text."""
+    html = (site / page_path(md) / "index.html").read_text(encoding="utf-8")
+    rows = []
+    for row in re.findall(r"<tr>(.*?)</tr>", html, flags=re.S):
+        cells = re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, flags=re.S)
+        rows.append([re.sub(r"<[^>]+>", "", c).strip() for c in cells])
+    return rows
+
+
+def _sketch(site: Path) -> dict[str, str]:
+    pages = ("index.md", "full-size.md", "counting.md", "resnets.md", "derivation.md")
+    return {md: page_text(site, md) for md in pages}
+
+
+def test_a_relu_after_the_expansion_is_said_to_raise_the_rank_not_the_information(site: Path) -> None:
+    from verifier.spec import Bottleneck
+
+    block = Bottleneck()
+    middle, wide = block.width, block.out_channels
+    pages = _sketch(site)
+    for md, text in pages.items():
+        for wrong in ("until the nonlinearity", "breaks it", "nonlinearity restores"):
+            assert wrong not in text, f"{md} says {wrong!r}: a ReLU raises the rank, not the information"
+    full = pages["full-size.md"]
+    assert f"after a ReLU have rank {wide}" in full, full
+    assert f"still a function of the same {middle} numbers per pixel" in full, full
+    assert f"{middle} directions carry everything; the other {wide - middle} are zero" in full, full
+    assert f"still a function of those {middle} numbers" in pages["index.md"]
+
+
+def test_the_basic_block_sentence_gives_the_basic_blocks_own_projection_ratio(site: Path) -> None:
+    from fractions import Fraction
+
+    from verifier.spec import BasicBlock
+
+    block = BasicBlock()
+    c = block.out_channels
+    ratio = Fraction(block.conv_weight_count + c * c, block.conv_weight_count)  # plus a 1x1 c -> c projection
+    text = page_text(site, "resnets.md")
+    sentence = text[text.index("For contrast, basic blocks.") :].split("nowhere near double")[0]
+    assert f"by {ratio}" in sentence and "bottleneck" not in sentence, sentence
+
+
+def test_parameter_counts_say_whether_batchnorm_is_in_them(site: Path) -> None:
+    from verifier.spec import BasicBlock, Bottleneck
+
+    block, wide = Bottleneck(), BasicBlock(256, 256)
+    assert block.param_count != block.conv_weight_count
+    counting = page_text(site, "counting.md")
+    assert "parameters (conv weights + BatchNorm)" in counting
+    assert "parameters (conv weights, BatchNorm scale and shift)" in counting
+    macs, base = wide.macs((1, 256, 56, 56)), block.macs((1, 256, 56, 56))
+    assert f"{macs / base:.1f} times fewer multiply-adds" in counting
+    assert f"{wide.conv_weight_count / block.conv_weight_count:.1f} times fewer conv weights" in counting
+    assert f"{wide.param_count / block.param_count:.1f} times fewer parameters once BatchNorm" in counting
+    for md, text in _sketch(site).items():
+        for match in re.finditer(re.escape(f"{block.param_count:,}"), text):
+            near = text[max(0, match.start() - 300) : match.end() + 300]
+            assert "BatchNorm" in near, f"{md}: {block.param_count:,} without saying BatchNorm is counted: {near}"
+
+
+def test_the_resnet_table_compares_published_multiply_adds_with_multiply_adds(site: Path) -> None:
+    rows = table_rows(site, "resnets.md")
+    header = next(r for r in rows if "GFLOPs (2 × MACs)" in r)
+    names = ("GMACs (10⁹ MACs)", "GFLOPs (2 × MACs)", "published, in GMACs")
+    gmacs, gflops, published = (header.index(h) for h in names)
+    macs = header.index("MACs")
+    checked = 0
+    for row in rows:
+        if len(row) != len(header) or not row[published].startswith("torchvision: "):
+            continue
+        n = int(row[macs].replace(",", ""))
+        assert row[gmacs] == f"{n / 1e9:.3f}" and row[gflops] == f"{2 * n / 1e9:.3f}", row
+        printed = row[published].split()[1]
+        digits = len(printed.partition(".")[2])
+        assert f"{n / 1e9:.{digits}f}" == printed, f"torchvision's figure is multiply-adds: {row}"
+        checked += 1
+    assert checked >= 5, rows
+
+
+def test_the_derivation_figure_is_drawn_at_the_size_of_the_home_diagram(site: Path) -> None:
+    from verifier.models import resnet
+
+    rows = {row.name: row for row in resnet("resnet50").rows()}
+    side = rows["layer1.0.conv1"].output_shape[-1]
+    pages = _sketch(site)
+    assert f"The bottleneck at its first stage ({side}×{side} maps)" in pages["index.md"]
+    assert f"{side}×{side} pixels as at the block's first stage" in pages["derivation.md"]
+    assert "14×14" not in pages["derivation.md"]
+
+
+def test_the_home_diagram_shows_every_batchnorm_of_the_block() -> None:
+    sys.path.insert(0, str(DOCS / "hooks"))
+    try:
+        from sitekit import diagrams
+
+        from verifier.spec import BatchNorm2d, Bottleneck
+
+        block = Bottleneck()
+        labels = diagrams.conv_labels(block, 56, 56)
+        norms = [row.name for row in block.rows((1, 256, 56, 56)) if isinstance(row.layer, BatchNorm2d)]
+        assert sum(label.count("BN") for label in labels.values()) == len(norms) == 3, labels
+        assert labels["conv3"].endswith("BN") and "ReLU" not in labels["conv3"], labels
+    finally:
+        sys.path.remove(str(DOCS / "hooks"))
+
+
 # -- the browser ---------------------------------------------------------------------------------------------
 
 
+# A desktop window and a phone. At the desktop width no display formula may be wider than its box; at the phone
+# width a formula may scroll inside its own box, but no page may scroll sideways.
+WIDTHS = {"desktop": 1280, "phone": 390}
+
+
 @pytest.mark.browser
+@pytest.mark.parametrize("width", list(WIDTHS.values()), ids=list(WIDTHS))
 @pytest.mark.parametrize("md", PAGES)
-def test_page_renders_every_formula_and_figure_without_errors_or_offsite_requests(
-    browser: Any, server: str, md: str
+def test_page_renders_every_formula_and_figure_and_fits_the_window(
+    browser: Any, server: str, md: str, width: int
 ) -> None:
     shots = os.environ.get("VERIFIER_SCREENSHOTS")
     name = md.removesuffix(".md")
-    found = visit(browser, server + page_path(md), Path(shots) / f"{name}.png" if shots else None)
-    assert not problems(found), f"{md}: {problems(found)}"
+    shot = Path(shots) / f"{name}-{width}.png" if shots else None
+    found = visit(browser, server + page_path(md), shot, width=width)
+    assert not problems(found), f"{md} at {width} px: {problems(found)}"
+    assert found["sideways"] <= 0, f"{md} scrolls sideways by {found['sideways']} px at {width} px"
+    if width == WIDTHS["desktop"]:
+        assert not found["wideFormulas"], f"{md}: formulas wider than their box at {width} px: {found['wideFormulas']}"
 
 
 @pytest.mark.browser
@@ -316,7 +458,7 @@ def test_the_browser_checks_catch_a_broken_page(browser: Any, server: str, site:
 </article></body></html>""",
         encoding="utf-8",
     )
-    found = problems(visit(browser, server + "_probe/"))
+    found = problems(visit(browser, server + "_probe/", typeset_ms=2_000))  # one formula never renders
     assert found.get("unrendered") == ["\\(\\frac{1}{\\)"], found  # an open brace hides the closing delimiter
     assert len(found.get("errors", [])) == 2, found
     assert "parse error" in found["errors"][0] and "nosuchcommand" in found["errors"][1], found
@@ -324,3 +466,333 @@ def test_the_browser_checks_catch_a_broken_page(browser: Any, server: str, site:
     assert found.get("brokenImages"), found
     assert found.get("console") and any("probe error" in c for c in found["console"]), found
     assert found.get("offsite") == ["https://example.invalid/pixel.png"], found
+
+
+# -- the learning pages ----------------------------------------------------------------------------------------
+
+
+def _sitekit() -> Any:
+    if str(DOCS / "hooks") not in sys.path:
+        sys.path.insert(0, str(DOCS / "hooks"))
+    import sitekit
+
+    return sitekit
+
+
+# The asker's questions as the issue lists them, in the thread's order.
+ASKED = [
+    "Shouldn't it be $n_1$$n_2$",
+    "how does one generate 256 feature maps from 64",
+    "What is $w^n_i$ ?. Is it just $w_i$",
+    "64 $x_i$s are randomly selected from 256 input maps",
+    "How can we have 256 weights when there are only 64 filters?",
+    "by weights you mean the single parameter in a 1x1 filter",
+]
+
+
+def test_the_home_page_quotes_and_answers_every_question_of_the_asker_in_order(site: Path) -> None:
+    _sitekit()
+    from sitekit import questions
+
+    thread = (ROOT / "verifier" / "data" / "thread.md").read_text(encoding="utf-8")
+    asked = questions.questions()
+    assert len(asked) == len(ASKED)
+    positions = []
+    for q, fragment in zip(asked, ASKED, strict=True):
+        assert fragment in q.quote, (fragment, q.quote)
+        assert q.quote in thread, f"not verbatim: {q.quote!r}"
+        positions.append(thread.index(q.quote))
+    assert positions == sorted(positions), "the questions are not in the thread's order"
+    html = (site / "index.html").read_text(encoding="utf-8")
+    starts = [html.index(f'id="{q.id}"') for q in asked]
+    assert starts == sorted(starts)
+    for k, q in enumerate(asked):
+        end = starts[k + 1] if k + 1 < len(starts) else html.index('id="the-answer-in-three-facts"')
+        section = html[starts[k] : end]
+        assert "<blockquote>" in section and "The picture behind it:" in section, q.id
+        assert f'href="claims/#{q.claim}"' in section and f'href="theorems/#{q.theorem}"' in section, q.id
+        assert re.search(r"<strong>[^<]*\d", section), f"{q.id}: no computed number in bold in its answer"
+
+
+def _products(line: str) -> tuple[list[tuple[int, int]], int]:
+    """'2 × 1 + (−1) × 4 + 1 × 1 = −1' as its (weight, input) pairs and its stated result."""
+    lhs, rhs = line.replace("\u2212", "-").split("=")
+    pairs = [tuple(int(v.strip(" ()")) for v in term.split("×")) for term in lhs.split(" + ")]
+    return [(a, b) for a, b in pairs], int(rhs)
+
+
+def test_every_output_pixel_of_the_worked_example_adds_up_and_matches_a_plain_loop(site: Path) -> None:
+    _sitekit()
+    from sitekit import worked
+
+    ex = worked.three_to_two()
+    x, w = ex.x.tolist(), ex.w.tolist()
+    text = page_text(site, "derivation.md")
+    lines = re.findall(r"output map (\d) at \((\d), (\d)\): ([^=]+= \S+)", text)
+    c_out, c_in, height, width = len(w), len(x), len(x[0]), len(x[0][0])
+    assert len(lines) == c_out * height * width, lines
+    for o, h, wc, arithmetic in lines:
+        o_, h_, w_ = int(o), int(h), int(wc)
+        loop = 0
+        for i in range(c_in):
+            loop += w[o_][i] * x[i][h_][w_]
+        pairs, stated = _products(arithmetic)
+        assert pairs == [(w[o_][i], x[i][h_][w_]) for i in range(c_in)], arithmetic
+        assert stated == loop == sum(a * b for a, b in pairs), arithmetic
+
+
+def test_the_worked_example_refuses_an_engine_that_disagrees_with_the_derivation(monkeypatch: Any) -> None:
+    _sitekit()
+    from sitekit import worked
+
+    real = worked.conv2d
+
+    def off_by_one(*args: Any, **kwargs: Any) -> Any:
+        out = real(*args, **kwargs)
+        out[0, 0, 0, 0] += 1
+        return out
+
+    monkeypatch.setattr(worked, "conv2d", off_by_one)
+    with pytest.raises(worked.Disagreement, match="output map 0 at \\(0, 0\\)"):
+        worked.make([[[1, 2]], [[3, 4]]], [[1, -1]])
+
+
+# -- the interactive 1x1 convolution ---------------------------------------------------------------------------
+
+_READ_EXPLORER = r"""
+() => {
+  const root = document.querySelector('[data-explorer]');
+  const cells = el => Array.from(el.querySelectorAll('.vf-cell')).map(c => c.textContent);
+  const num = t => Number(t.replace('\u2212', '-'));
+  const grids = sel => Array.from(root.querySelectorAll(sel)).map(m => cells(m).map(num));
+  return {
+    caseId: root.getAttribute('data-case'),
+    view: root.getAttribute('data-view'),
+    inputs: grids('.vf-ex-layer .vf-in'),
+    outputs: grids('.vf-ex-outmap'),
+    weights: Array.from(root.querySelectorAll('.vf-ex-weight')).map(w => ({
+      o: Number(w.dataset.filter), i: Number(w.dataset.input), value: num(w.textContent),
+      active: w.classList.contains('vf-active')})),
+    reading: root.querySelectorAll('.vf-ex-layer .vf-in.vf-reading').length,
+    markedInputs: Array.from(root.querySelectorAll('.vf-ex-layer .vf-in .vf-mark'))
+      .map(c => [Number(c.dataset.h), Number(c.dataset.w)]),
+    activeOutput: Array.from(root.querySelectorAll('.vf-ex-outmap.vf-active, .vf-ex-product-row.vf-active'))
+      .map(m => Number(m.dataset.output)),
+    productRows: Array.from(root.querySelectorAll('.vf-ex-product-row')).map(r =>
+      Array.from(r.querySelectorAll('.vf-ex-product')).map(m => cells(m).map(num))),
+    productOutputs: Array.from(root.querySelectorAll('.vf-ex-product-row .vf-out')).map(m => cells(m).map(num)),
+    sum: (root.querySelector('.vf-ex-sum-text') || {}).textContent || null,
+    aggregate: Array.from(root.querySelectorAll('.vf-ex-aggregate tr')).map(r => r.textContent),
+    buttons: root.querySelectorAll('button').length,
+    controls: Array.from(root.querySelectorAll(
+      '[role=group] > :not(.vf-ex-group-label), .vf-ex-switch, .vf-ex-select, .vf-ex-outmap .vf-cell'))
+      .map(e => e.tagName),
+  };
+}
+"""
+
+
+def _arith(text: str) -> tuple[list[tuple[int, int]], int]:
+    return _products(text)
+
+
+@pytest.mark.browser
+def test_the_interactive_convolution_answers_clicks_and_keys_with_the_layers_numbers(browser: Any, server: str) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    console: list[str] = []
+    offsite: list[str] = []
+
+    def route(r: Any) -> None:
+        if urlsplit(r.request.url).hostname in ("127.0.0.1", None):
+            r.continue_()
+        else:
+            offsite.append(r.request.url)
+            r.abort()
+
+    try:
+        context.route("**/*", route)
+        page = context.new_page()
+        page.on("console", lambda m: console.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: console.append(f"uncaught: {e}"))
+        page.goto(server + "explorer/", wait_until="networkidle")
+        read = lambda: page.evaluate(_READ_EXPLORER)  # noqa: E731
+        first = read()
+        assert first["caseId"] and first["view"] == "layer", first
+        assert len(first["controls"]) > 10 and set(first["controls"]) == {"BUTTON"}, first["controls"]
+        c_in, c_out = len(first["inputs"]), len(first["outputs"])
+        assert (c_in, c_out) == (4, 2), first
+
+        # every output map on the page is the weighted sum of every input map on the page
+        def weight(state: dict[str, Any], o: int, i: int) -> int:
+            return next(w["value"] for w in state["weights"] if w["o"] == o and w["i"] == i)
+
+        def check_layer(state: dict[str, Any]) -> None:
+            for o, out in enumerate(state["outputs"]):
+                for p, value in enumerate(out):
+                    assert value == sum(weight(state, o, i) * x[p] for i, x in enumerate(state["inputs"])), (o, p)
+
+        check_layer(first)
+        # output map 0 selected: its filter lit, every input map read, the sum at the pixel in numbers
+        assert {w["o"] for w in first["weights"] if w["active"]} == {0}
+        assert first["reading"] == c_in and first["markedInputs"] == [[0, 0]] * c_in
+
+        page.get_by_role("button", name="output map 1", exact=True).click()
+        second = read()
+        assert second["activeOutput"] == [1]
+        assert {w["o"] for w in second["weights"] if w["active"]} == {1}
+        pairs, total = _arith(second["sum"])
+        assert pairs == [(weight(second, 1, i), second["inputs"][i][0]) for i in range(c_in)], second["sum"]
+        assert total == second["outputs"][1][0] and second["sum"] != first["sum"]
+
+        # a pixel of output map 0, by mouse: the sum follows it
+        page.locator('[data-key="px:0:1:2"]').click()
+        third = read()
+        assert third["activeOutput"] == [0] and third["markedInputs"] == [[1, 2]] * c_in
+        pairs, total = _arith(third["sum"])
+        width = 3
+        assert pairs == [(weight(third, 0, i), third["inputs"][i][1 * width + 2]) for i in range(c_in)]
+        assert total == third["outputs"][0][1 * width + 2]
+
+        # the keyboard: arrows move the pixel, Enter presses a focused button
+        page.keyboard.press("ArrowDown")
+        assert read()["markedInputs"] == [[2, 2]] * c_in
+        page.locator('[data-key="out:1"]').focus()
+        page.keyboard.press("Enter")
+        assert read()["activeOutput"] == [1]
+
+        # the asker's picture: c_in * c_out product maps; each filter's row adds up to its output map
+        page.get_by_role("button", name="Show the asker's picture").click()
+        asker = read()
+        assert asker["view"] == "asker" and len(asker["productRows"]) == c_out
+        assert sum(len(row) for row in asker["productRows"]) == c_in * c_out
+        for row, out in zip(asker["productRows"], asker["productOutputs"], strict=True):
+            assert [sum(vals) for vals in zip(*row, strict=True)] == out
+        assert "depthwise" in page.locator("[data-explorer] .vf-ex-note").inner_text()
+        if os.environ.get("VERIFIER_SCREENSHOTS"):
+            shot = Path(os.environ["VERIFIER_SCREENSHOTS"]) / "explorer-asker-1280.png"
+            page.locator("[data-explorer]").screenshot(path=str(shot))
+        page.get_by_role("button", name="Show the asker's picture").press("Space")
+        assert read()["view"] == "layer"
+
+        # the expansion, 2 -> 4
+        page.get_by_role("button", name=re.compile(r"^2 maps → 4")).click()
+        grow = read()
+        assert (len(grow["inputs"]), len(grow["outputs"])) == (2, 4)
+        check_layer(grow)
+
+        # the thread's layer, in counts computed by the package
+        from verifier.spec import Conv2d
+
+        conv = Conv2d(256, 64, 1, bias=False)
+        page.get_by_role("button", name=re.compile(r"^256 → 64")).click()
+        rows = read()["aggregate"]
+        assert any(f"{conv.weight_count:,}" in r for r in rows), rows
+    finally:
+        context.close()
+    assert not console, console
+    assert not offsite, offsite
+
+
+def test_the_explorer_script_holds_no_number_or_label_of_its_own() -> None:
+    script = (DOCS / "javascripts" / "explorer.js").read_text(encoding="utf-8")
+    code = "\n".join(line.split("//")[0] for line in script.splitlines())
+    strings = [s for s in re.findall(r'"([^"\\]*)"', code) if s != "use strict"]
+    words = [s for s in strings if re.search(r"[a-z]{3,} [a-z]{3,}", s)]
+    assert not words, f"labels typed into the script: {words}"
+    numbers = set(re.findall(r"(?<![\w.])\d+(?![\w.])", code))
+    assert numbers <= {"0", "1", "2"}, f"numbers typed into the script: {numbers}"
+
+
+def _formulas(html: str) -> list[str]:
+    """The TeX of every formula on a built page, outside quotations of the thread."""
+    html = re.sub(r"<blockquote>.*?</blockquote>", " ", html, flags=re.S)
+    return [
+        m.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+        for m in re.findall(r'class="arithmatex">(.*?)</(?:span|div)>', html, flags=re.S)
+    ]
+
+
+def test_the_learning_pages_use_one_notation(site: Path) -> None:
+    """0-based indices, w_{o,i} for a weight, C_in/C_out for the map counts (the thread's n1/n2 mapped once)."""
+    pages = {md: (site / page_path(md) / "index.html").read_text(encoding="utf-8") for md in PAGES}
+    # the derivation page's proofs for symbolic sizes are the theorems' own lines: they are checked there
+    pages["derivation.md"] = pages["derivation.md"].split('id="for-any-number-of-maps"')[0]
+    mine = ["index.md", "derivation.md", "explorer.md", "questions.md", "bottleneck.md", "notation.md"]
+    mine += ["counting.md", "full-size.md", "resnets.md", "repl.md"]
+    for md in mine:
+        for tex in _formulas(pages[md]):
+            assert not re.search(r"\bW_\{?o(?!ut)", tex), f"{md}: a weight written W_o,i instead of w_o,i: {tex}"
+            assert not re.search(r"[a-z]\s*=\s*1\s*[,}]|\(\s*[a-z],\s*1,", tex), f"{md}: a 1-based index: {tex}"
+    # outside the thread's quotes, n1 and n2 appear once: where the home page maps them to C_in and C_out
+    uses = {md: [t for t in _formulas(pages[md]) if re.search(r"\bn_\{?[12n]", t)] for md in mine}
+    assert {md: u for md, u in uses.items() if u} == {"index.md": ["\\(n_1\\)", "\\(n_2\\)"]}, uses
+    assert re.search(r"The thread's .{0,80}n_1.{0,200}C_\{in\}", pages["index.md"], flags=re.S)
+
+
+def test_the_filter_is_drawn_over_its_stack_of_maps_before_any_heatmap(site: Path) -> None:
+    _sitekit()
+    from sitekit import worked
+
+    ex = worked.three_to_two()
+    html = (site / page_path("derivation.md") / "index.html").read_text(encoding="utf-8")
+    drawing = html.index('class="vf-figure vf-stack-figure"')
+    assert drawing < html.index('<figure class="vf-figure">\n<svg'), "the weight heatmap comes before the drawing"
+    figure = html[drawing : html.index("</figure>", drawing)]
+    weights = re.findall(r'class="vf-filter-cell"[^>]*>× ([^<]+)<', figure)
+    assert weights == [worked.number(int(v)) for v in ex.w[0]], weights  # one weight per input map, filter 0
+    assert figure.count('class="vf-map vf-in"') == ex.conv.in_channels
+
+
+def test_the_navigation_separates_learning_from_reference_and_home_says_how_long(site: Path) -> None:
+    import yaml
+
+    nav = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))["nav"]
+    sections = {next(iter(s)): [next(iter(item.values())) for item in s[next(iter(s))]] for s in nav}
+    assert list(sections) == ["Learn", "Reference"], sections
+    assert sections["Learn"][:2] == ["index.md", "derivation.md"]
+    assert {"theorems.md", "claims.md", "counting.md", "api.md", "cli.md", "repl.md"} <= set(sections["Reference"])
+    home = (site / "index.html").read_text(encoding="utf-8")
+    minutes = re.search(r'class="vf-learn-minutes">about (\d+) minutes<', home)
+    assert minutes and int(minutes.group(1)) > 0, "the home page does not say how long the Learn pages take"
+
+
+def test_a_reference_page_written_later_joins_the_navigation_when_its_file_exists(tmp_path: Path) -> None:
+    sys.path.insert(0, str(DOCS / "hooks"))
+    try:
+        import runtime
+
+        nav: list[Any] = [{"Learn": [{"Home": "index.md"}]}, {"Reference": [{"Theorems": "theorems.md"}]}]
+        config = {"docs_dir": str(tmp_path), "nav": nav}
+        runtime._add_optional_pages(config)
+        assert nav[1]["Reference"] == [{"Theorems": "theorems.md"}], "listed a page that does not exist"
+        (tmp_path / "pytest.md").write_text("# pytest\n", encoding="utf-8")
+        runtime._add_optional_pages(config)
+        runtime._add_optional_pages(config)
+        assert nav[1]["Reference"] == [{"Theorems": "theorems.md"}, {"The proof check in pytest": "pytest.md"}]
+    finally:
+        sys.path.remove(str(DOCS / "hooks"))
+
+
+# Each term, and words that define it; where a page first uses the term, the definition is right there.
+JARGON = {
+    "BatchNorm": "scale",
+    "rank": "independent directions",
+    "Jacobian": "table of derivatives",
+    "depthwise": "on its own",
+    "NCHW": "batch, channels, height, width",
+    "OIHW": "out, in, height, width",
+    "multiply-add": "one multiplication and one addition",
+}
+
+
+def test_the_pages_define_each_term_where_they_first_use_it(site: Path) -> None:
+    mine = ["index.md", "derivation.md", "explorer.md", "questions.md", "bottleneck.md", "full-size.md"]
+    mine += ["counting.md", "resnets.md", "repl.md"]
+    undefined = []
+    for md in mine:
+        text = page_text(site, md)
+        for term, definition in JARGON.items():
+            first = re.search(rf"(?<![\w-]){re.escape(term)}", text)
+            if first and definition not in text[max(0, first.start() - 200) : first.end() + 250]:
+                undefined.append(f"{md}: {term!r} … {text[first.start() : first.end() + 120]!r}")
+    assert not undefined, "\n".join(undefined)

@@ -36,7 +36,60 @@ def on_startup(**_: Any) -> None:
 
 def on_config(config: Any, **_: Any) -> Any:
     on_startup()
+    _add_optional_pages(config)
     return config
+
+
+# Reference pages written alongside the site: listed in the navigation once their file exists.
+OPTIONAL_REFERENCE = {"pytest.md": "The proof check in pytest"}
+
+
+def _add_optional_pages(config: Any) -> None:
+    docs = Path(config["docs_dir"])
+    for section in config["nav"] or []:
+        if isinstance(section, dict) and "Reference" in section:
+            listed = {next(iter(item.values())) for item in section["Reference"] if isinstance(item, dict)}
+            for md, title in OPTIONAL_REFERENCE.items():
+                if (docs / md).is_file() and md not in listed:
+                    section["Reference"].append({title: md})
+
+
+# The home page says how long the Learn pages take to read: their words, counted once they are rendered.
+WORDS_PER_MINUTE = 150
+_learn_words: dict[str, int] = {}
+
+
+def _learn_pages(config: Any) -> list[str]:
+    for section in config["nav"] or []:
+        if isinstance(section, dict) and "Learn" in section:
+            return [next(iter(item.values())) for item in section["Learn"]]
+    return []
+
+
+def _words(html: str) -> int:
+    html = re.sub(r"<(script|style|svg)\b.*?</\1>", " ", html, flags=re.S)
+    html = re.sub(r'<span class="katex-mathml">.*?</span>', " ", html, flags=re.S)
+    return len(re.findall(r"[A-Za-z0-9][\w'’-]*", re.sub(r"<[^>]+>", " ", html)))
+
+
+def on_post_page(output: str, page: Any, config: Any, **_: Any) -> str:
+    if page.file.src_uri in _learn_pages(config):
+        article = output[output.find("<article") : output.rfind("</article>")]
+        _learn_words[page.file.src_uri] = _words(article)
+    return output
+
+
+def on_post_build(config: Any, **_: Any) -> None:
+    pages = _learn_pages(config)
+    missing = [md for md in pages if md not in _learn_words]
+    if missing:
+        raise PluginError(f"the Learn pages {missing} were not rendered: cannot count their words")
+    minutes = max(1, round(sum(_learn_words[md] for md in pages) / WORDS_PER_MINUTE / 5) * 5)
+    home = Path(config["site_dir"]) / "index.html"
+    text = home.read_text(encoding="utf-8")
+    if "<!--vf-learn-minutes-->" not in text:
+        raise PluginError("the home page lost its <!--vf-learn-minutes--> placeholder")
+    home.write_text(text.replace("<!--vf-learn-minutes-->", str(minutes)), encoding="utf-8")
 
 
 # With VERIFIER_DOCS_TIMING=1 the build logs how long each page took to generate (its exec blocks run while

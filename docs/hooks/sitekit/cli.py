@@ -112,3 +112,11 @@ def example(*argv: str, as_json: bool = False) -> str:
         )
         return f"\n`$ {r.command}`\n" + fenced(body, "json") + note
     return fenced(f"$ {r.command}\n{r.stdout}", "console")
+
+
+def collapsed(title: str, markdown: str, *, open_: bool = False) -> str:
+    """``markdown`` inside a collapsible block titled ``title`` (closed unless ``open_``), so long outputs keep
+    the reference page short."""
+    body = "\n".join(("    " + line) if line.strip() else "" for line in markdown.strip("\n").splitlines())
+    marker = "???+" if open_ else "???"
+    return f'\n{marker} example "{title}"\n\n{body}\n'

@@ -30,4 +30,5 @@ def block_table(block: Any, input_shape: tuple[int, ...]) -> str:
     ]
     body.append(["**total**", "", "", sum(r.params for r in rows), sum(r.macs for r in rows)])
     assert body[-1][3] == block.param_count and body[-1][4] == block.macs(input_shape)
-    return tables.markdown(["layer", "what it is", "output (C × H × W)", "parameters", "MACs"], body)
+    params = "parameters (conv weights, BatchNorm scale and shift)"
+    return tables.markdown(["layer", "what it is", "output (C × H × W)", params, "MACs"], body)

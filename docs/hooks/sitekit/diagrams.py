@@ -18,12 +18,33 @@ def _conv_label(conv: Conv2d) -> str:
     return f"{kh}×{kw} conv, {conv.in_channels} → {conv.out_channels}"
 
 
+_SHORT = {"BatchNorm2d": "BN", "ReLU": "ReLU"}
+
+
+def conv_labels(block: Bottleneck, height: int, width: int) -> dict[str, str]:
+    """Each conv's label in the drawing: its kernel and widths, then the layers that follow it on the main path
+    (read from ``block.rows``) up to the next conv or the shortcut's addition."""
+    rows = block.rows((1, block.in_channels, height, width))
+    labels: dict[str, str] = {}
+    current = None
+    for row in rows:
+        if isinstance(row.layer, Conv2d):
+            current = row.name
+            labels[current] = _conv_label(row.layer)
+        elif current is not None and type(row.layer).__name__ in _SHORT:
+            labels[current] += ", " + _SHORT[type(row.layer).__name__]
+        else:
+            current = None  # the addition: what follows it is drawn below the main path
+    return labels
+
+
 def bottleneck(block: Bottleneck, height: int, width: int) -> Any:
     """The bottleneck as four activation tensors whose drawn widths are proportional to their map counts."""
     rows = block.rows((1, block.in_channels, height, width))
     convs = {row.name: row for row in rows if isinstance(row.layer, Conv2d)}
     tensors = [rows[0].input_shape] + [convs[name].output_shape for name in ("conv1", "conv2", "conv3")]
     widest = max(shape[1] for shape in tensors)
+    labels = conv_labels(block, height, width)
 
     fig, ax = plt.subplots(figsize=(8.6, 6.0))
     ax.set_xlim(-5.2, 6.4)
@@ -57,8 +78,7 @@ def bottleneck(block: Bottleneck, height: int, width: int) -> Any:
                 (0, y0 - 0.38), (0, y1 + 0.38), arrowstyle="-|>", mutation_scale=16, color=PALETTE["ink"], lw=1.4
             )
         )
-        relu = "" if name == "conv3" else ", BN, ReLU"
-        ax.text(0.25, (y0 + y1) / 2 + 0.22, _conv_label(conv) + relu, ha="left", va="center", fontsize=11.5)
+        ax.text(0.25, (y0 + y1) / 2 + 0.22, labels[name], ha="left", va="center", fontsize=11.5)
         ax.text(
             0.25,
             (y0 + y1) / 2 - 0.32,

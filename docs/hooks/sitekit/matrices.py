@@ -13,7 +13,7 @@ from verifier.spec import Conv2d
 from .figures import PALETTE
 
 
-def one_row_one_map(conv: Conv2d, row: int, size: int = 14, seed: int = 7) -> tuple[Any, dict[str, Any]]:
+def one_row_one_map(conv: Conv2d, row: int, size: int = 56, seed: int = 7) -> tuple[Any, dict[str, Any]]:
     """Seeded weights of ``conv`` (a 1×1 conv) as a C_out × C_in image, row ``row`` outlined, that row's
     weights, and the output map: every map at once as the matrix product W · X (pixels as columns), checked
     against map ``row`` summed input map by input map.

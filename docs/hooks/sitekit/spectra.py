@@ -39,7 +39,7 @@ def spectra_figure(data: dict[str, Any]) -> Any:
     fig, ax = plt.subplots(figsize=(8.6, 4.2))
     k = np.arange(1, data["maps"] + 1)
     for name, color, label in (
-        ("linear", PALETTE["wide"], f"expanded maps W·h (rank {data['linear_rank']})"),
+        ("linear", PALETTE["wide"], f"out of the 1×1 conv (rank {data['linear_rank']})"),
         ("relu", PALETTE["narrow"], f"after ReLU (rank {data['relu_rank']})"),
     ):
         s = data[name]

@@ -30,3 +30,12 @@ def num(value: int) -> str:
 def aligned(rows: Iterable[tuple[str, str]]) -> str:
     """``lhs &= rhs`` rows as one display block."""
     return display(*(f"{lhs} &= {rhs}" for lhs, rhs in rows))
+
+
+def notation(latex: str) -> str:
+    """The engine's symbol names in the site's notation: a 1×1 conv's weight ``w_{o,i,0,0}`` is written
+    ``w_{o,i}`` and an input value ``x_{i,h,w}`` is written ``x_i(h,w)`` (map i at pixel (h, w))."""
+    import re
+
+    latex = re.sub(r"w_\{(\d+),(\d+),0,0\}", r"w_{\1,\2}", latex)
+    return re.sub(r"x_\{(\d+),(\d+),(\d+)\}", r"x_{\1}(\2,\3)", latex)

@@ -7,11 +7,19 @@ import json
 import re
 from typing import Any
 
-_CLASS = {"true": "vf-true", "false": "vf-false", "partly true": "vf-partly", "holds": "vf-true", "fails": "vf-false"}
+_CLASS = {
+    "true": "vf-true",
+    "false": "vf-false",
+    "partly true": "vf-partly",
+    "answered": "vf-answered",
+    "holds": "vf-true",
+    "fails": "vf-false",
+}
 
 
 def badge(word: str) -> str:
-    """A coloured pill: green for true/holds, red for false/fails, orange for partly true, grey otherwise."""
+    """A coloured pill: green for true/holds, red for false/fails, orange for partly true, blue for a question
+    answered, grey otherwise."""
     return f'<span class="vf-verdict {_CLASS.get(word, "vf-other")}">{html.escape(word)}</span>'
 
 
