@@ -138,9 +138,8 @@ class _Forward:
 
     def _weights(self, layer: Layer) -> tuple[Array | None, ...]:
         if isinstance(layer, Conv2d):
-            fan_in = layer.in_per_group * layer.kernel_pair[0] * layer.kernel_pair[1]
             bias = self._normal((layer.out_channels,), 0.1) if layer.bias else None
-            return self._normal(layer.weight_shape, (2.0 / fan_in) ** 0.5), bias
+            return self._normal(layer.weight_shape, (2.0 / layer.taps_per_output) ** 0.5), bias
         if isinstance(layer, BatchNorm2d):
             c = layer.num_features  # running mean, running variance, gamma, beta
             return (
@@ -207,7 +206,7 @@ def _max_pool(x: Array, pool: MaxPool2d) -> Array:
     n, c, h, w = x.shape
     padded = np.full((n, c, h + 2 * ph, w + 2 * pw), -np.inf, dtype=x.dtype)
     padded[:, :, ph : ph + h, pw : pw + w] = x
-    ho, wo = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    ho, wo = pool.output_size(h, w)
     out = np.full((n, c, ho, wo), -np.inf, dtype=x.dtype)
     for u in range(kh):
         for v in range(kw):
