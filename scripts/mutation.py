@@ -81,6 +81,10 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
         "verifier/symbolic/tensors.py",
         (*SYMBOLIC_TESTS, "tests/test_symbolic_fastpaths.py", "tests/test_symbolic_tensors.py"),
     ),
+    "symbolic._sympy_fast": (
+        "verifier/symbolic/_sympy_fast.py",
+        (*SYMBOLIC_TESTS, "tests/test_symbolic_sympy_fast.py", "tests/test_symbolic_fastpaths.py"),
+    ),
     "symbolic.derive": (
         "verifier/symbolic/derive.py",
         (*SYMBOLIC_TESTS, "tests/test_symbolic_limits.py", "tests/test_symbolic_fastpaths.py"),

@@ -41,7 +41,7 @@ def test_a_huge_weight_tensor_is_refused_with_its_estimate():
 def test_every_derivation_checks_its_size_before_building(call, monkeypatch):
     _no_memory(monkeypatch)
     conv = Conv2d(300, 300, 1)
-    tensors._flat.cache_clear()
+    tensors.flat_symbols.cache_clear()
     with pytest.raises(
         VerifierError, match=r"(deriving|a tensor of) .* needs about .* nothing was allocated: .*(fewer|smaller)"
     ):

@@ -15,59 +15,12 @@ import pytest
 import sympy as sp
 
 from verifier import VerifierError
-from verifier.symbolic import tensors
 from verifier.symbolic.tensors import symbol_grid
 
 
 def _sympy_array(name: str, shape: tuple[int, ...]) -> sp.ImmutableDenseNDimArray:
     flat = [sp.Symbol(f"{name}_{{{','.join(map(str, idx))}}}") for idx in product(*map(range, shape))]
     return sp.ImmutableDenseNDimArray(flat, shape)
-
-
-@pytest.mark.parametrize("maker", ["shared", "xnew"])
-def test_both_symbol_makers_give_sympys_symbols(maker: str) -> None:
-    make = tensors._shared_assumption_symbol() if maker == "shared" else tensors._xnew_symbol
-    assert make is not None  # the installed SymPy keeps its assumptions as the shared maker expects
-    for name in ("w_{0,0}", "x_{3,1,2}", "b_{7}"):
-        made, sympys = make(name), sp.Symbol(name)
-        assert type(made) is sp.Symbol and made == sympys and hash(made) == hash(sympys)
-        assert made.name == name and made.is_commutative is True and made.is_real is None
-        for slot in ("_assumptions0", "_assumptions_orig", "_args"):
-            assert getattr(made, slot) == getattr(sympys, slot)
-        assert sp.expand((made + 1) ** 2 - sympys**2) == 2 * sympys + 1
-
-
-def test_the_module_uses_the_shared_maker_when_sympy_allows_it() -> None:
-    assert tensors._new_symbol is not tensors._xnew_symbol
-
-
-def _first_call_differs(monkeypatch: pytest.MonkeyPatch, slot: int) -> None:
-    """Make SymPy's assumption records differ, in one of the three, on the first request only."""
-    real = sp.Symbol._canonical_assumptions
-    calls = []
-
-    def canonical(**assumptions: Any) -> Any:
-        records = list(real(**assumptions))
-        if not calls:
-            records[slot] = {"commutative": True, "real": True} if slot else sp.core.assumptions.StdFactKB({})
-        calls.append(1)
-        return tuple(records)
-
-    monkeypatch.setattr(sp.Symbol, "_canonical_assumptions", staticmethod(canonical))
-
-
-@pytest.mark.parametrize("slot", [0, 1])
-def test_a_maker_whose_symbols_differ_from_sympys_in_any_record_is_not_used(
-    monkeypatch: pytest.MonkeyPatch, slot: int
-) -> None:
-    # the probe then equals SymPy's symbol by name and hash, yet one of its records differs: refuse it
-    _first_call_differs(monkeypatch, slot)
-    assert tensors._shared_assumption_symbol() is None
-
-
-def test_a_sympy_without_the_records_keeps_its_public_constructor(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delattr(sp.Symbol, "_canonical_assumptions")
-    assert tensors._shared_assumption_symbol() is None
 
 
 @pytest.mark.parametrize("shape", [(5,), (2, 3), (2, 1, 3), (1, 2, 2, 2)])

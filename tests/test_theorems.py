@@ -293,5 +293,5 @@ def test_two_3x3_convs_at_256_maps_have_the_proved_count_of_symbols():
     try:
         assert 2 * count_free_symbols(weight_tensor(conv, "q")) == 2 * 3 * 3 * 256 * 256
     finally:  # 589,824 symbols: do not keep them cached for the rest of the session
-        for cached in (tensors._flat, tensors._grid, tensors._array):
+        for cached in (tensors.flat_symbols, tensors.symbol_ndarray, tensors._array):
             cached.cache_clear()

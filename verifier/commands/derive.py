@@ -16,7 +16,7 @@ from ..progress import Progress
 from ..report import Report
 from ..spec import Conv2d
 from ..symbolic import count_multiplications, output_map, taps
-from ..symbolic.derive import _check_map, _geometry
+from ..symbolic.derive import check_geometry, check_map
 
 HELP = "print the derived formula of one output map of a conv (default: 1x1 conv 256 -> 64, map 0)"
 
@@ -141,8 +141,8 @@ def _build(args: argparse.Namespace) -> tuple[Conv2d, int, tuple[int, int], tupl
         size = conv.kernel_extent if args.input is None else _size(args.input)
         ho, wo = conv.output_size(*size)
         position = (ho // 2, wo // 2) if args.position is None else _position(args.position)
-        _check_map(conv, args.map)  # --map and --position, without listing the taps
-        _geometry(conv, position, size)
+        check_map(conv, args.map)  # --map and --position, without listing the taps
+        check_geometry(conv, position, size)
     except VerifierError as exc:
         raise _in_option_names(exc) from None
     return conv, args.map, position, size

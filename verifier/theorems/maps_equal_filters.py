@@ -14,7 +14,7 @@ from .. import symbolic as sym
 from ..spec import Conv2d
 from ..symbolic import definition as D
 from ..symbolic import proofs
-from ..symbolic.tensors import _grid
+from ..symbolic.tensors import symbol_ndarray
 from . import _shared as S
 from ._core import Findings, Theorem
 
@@ -50,7 +50,7 @@ def _depthwise(found: Findings) -> None:
     ordinary = S.thread_convs()[0]
     n1, r = ordinary.in_channels, ordinary.out_channels
     depthwise = Conv2d(n1, n1 * r, 1, groups=n1, bias=False)
-    w = _grid("w", ordinary.weight_shape)
+    w = symbol_ndarray("w", ordinary.weight_shape)
     relabelled = np.empty(depthwise.weight_shape, dtype=object)
     relabelled[:, 0, 0, 0] = w[:, :, 0, 0].T.ravel()
     dw_maps = sym.output_maps(depthwise, S.PIXEL, S.SIZE, weights=relabelled)
