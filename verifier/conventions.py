@@ -20,13 +20,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from .errors import VerifierError
 from .layers import SIDE_COUNTS
 
-if TYPE_CHECKING:
-    from .models import ResNet, Shape
+Shape = tuple[int, ...]
+
+
+class ResNet(Protocol):
+    """What a convention reads of a network (:class:`verifier.models.ResNet` offers it), named here so this
+    module sits below the models and the tables that show their counts."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def variant(self) -> str: ...
+
+    def macs(self, input_shape: Shape = ...) -> int: ...
+
+    def side_counts(self, input_shape: Shape = ...) -> dict[str, int]: ...
+
 
 __all__ = [
     "BEYOND_MACS",
