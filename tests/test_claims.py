@@ -779,5 +779,20 @@ def test_sabotage_changes_the_verdicts_of_the_claims_that_rely_on_what_it_breaks
     for claim_id, verdict in honest.items():
         c = get_claim(claim_id)
         assert c.verdict != verdict, (sabotage, claim_id, c.evidence)
+        assert c.evidence != judged[claim_id].evidence  # the sentence of success is not printed again
         if c.verdict == COULD_NOT_CHECK:
             assert c.evidence.startswith("Could not be checked: ")
+            assert "closed form gives" in c.evidence or "Error" in c.evidence
+
+
+def test_a_derivation_missing_a_product_is_reported_with_what_was_found_not_the_success_sentence(
+    monkeypatch: pytest.MonkeyPatch, fresh_derivations: None
+) -> None:
+    from verifier import theorems
+
+    monkeypatch.setattr(theorems, "get_theorem", lambda tid: SimpleNamespace(check=lambda: fake_verdict(True, "", {})))
+    _drop_last_term(monkeypatch)
+    c = get_claim("reduction-is-the-same")
+    assert c.verdict == "false"
+    assert "between 255 and 256 of the 256 input maps" in c.evidence or "255 of the 256 input maps" in c.evidence
+    assert "the y_n formula" not in c.evidence

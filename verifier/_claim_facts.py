@@ -3,7 +3,8 @@
 The symbolic engine derives every output map of a conv; :func:`derive` splits each map into the products
 it sums, so a claim can count, for every output map, the input maps it reads and the weights that multiply
 each one. :func:`expansion_ranks` gives exact ranks of the bottom layer's outputs before and after the
-block's nonlinear steps.
+block's nonlinear steps, on plain NumPy products. :func:`engine_output` runs the NumPy engine on arrays built
+from two numbers, a path that shares nothing with the spec's shape rules.
 
 >>> d = derive(reduce_layer(), (1, 1))
 >>> d.output_maps, len(d.input_maps_read(0)), len(d.weights_of(0))
@@ -30,14 +31,16 @@ __all__ = [
     "Derived",
     "block",
     "derive",
+    "engine_depends_only_on_pixel",
+    "engine_output",
     "expand_layer",
     "expansion_ranks",
-    "filters",
+    "filter_sets",
     "index",
     "maps_out",
+    "pixel_function_inputs",
     "rank_mod_p",
     "reduce_layer",
-    "slices",
     "stage_input",
     "weight_tensor",
 ]
@@ -182,17 +185,6 @@ def stage_input(conv: Conv2d) -> tuple[int, int, int, int]:
 def maps_out(conv: Conv2d) -> int:
     """The number of output maps by PyTorch's shape rule (the spec)."""
     return conv.output_shape(stage_input(conv))[1]
-
-
-def filters(conv: Conv2d) -> int:
-    """Filters in PyTorch's sense: kernels of shape (C_in/g, k_h, k_w), one per output map (OIHW's O)."""
-    return int(weight_tensor(conv).shape[0])
-
-
-def slices(conv: Conv2d) -> int:
-    """Per-channel k_h x k_w slices: the distinct (output map, input map) pairs that carry weights."""
-    d = derive(conv, (1, 1))
-    return len({(w[0], w[1]) for o in range(conv.out_channels) for w in d.weights_of(o)})
 
 
 def _ints(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:

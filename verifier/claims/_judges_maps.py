@@ -7,8 +7,6 @@ them (:func:`agree_closed_form`): the spec is never the evidence for itself.
 
 from __future__ import annotations
 
-import itertools
-
 from .. import _claim_facts as facts
 from ..spec import Conv2d
 from ._judging import Figures, Reading, Result, agree, agree_closed_form
@@ -179,15 +177,15 @@ def judge_same_scalar(fig: Figures) -> Result:
     conv = facts.reduce_layer()
     size = (2, 2)
     d = facts.derive(conv, size)
-    ho, wo = conv.output_size(*size)
+    derived_positions = sorted({p for _, p in d.maps})
     scalars_per_map = set()
     for o in range(d.output_maps):
         for i in range(conv.in_channels):
             weights: set[tuple[int, ...]] = set()
-            for r, c in itertools.product(range(ho), range(wo)):
+            for r, c in derived_positions:
                 weights.update(d.at(o, (r, c)).get((i, r, c), []))
             scalars_per_map.add(len(weights))
-    positions = ho * wo
+    positions = len(derived_positions)
     return (
         Reading(
             "one scalar per (filter, input map) pair",
@@ -313,7 +311,7 @@ def judge_same_for_reduction(fig: Figures) -> Result:
             "the top layer is the same formula with n = 1..64",
             holds,
             f"the top layer has {d.output_maps} derived output maps, each reading "
-            f"{how_many(reads, conv.in_channels, 'input maps')}, each through {counted(per_input, 'weight')}: "
-            "the y_n formula with n running over the output maps.",
+            f"{how_many(reads, conv.in_channels, 'input maps')}, each through {counted(per_input, 'weight')}"
+            + (": the y_n formula with n running over the output maps." if holds else "."),
         ),
     ), {"output_maps": d.output_maps, "inputs_per_map": sorted(set(reads))}

@@ -227,13 +227,14 @@ def judge_different_filter_per_channel(fig: Figures) -> Result:
     d = facts.derive(conv, (1, 1))
     reads = [len(d.input_maps_read(o)) for o in range(d.output_maps)]
     distinct = [len({tuple(ws) for ws in d.at(o).values()}) for o in range(d.output_maps)]
+    per_pair = [len(ws) for o in range(d.output_maps) for ws in d.at(o).values()]
     return (
         Reading(
             "a different filter is applied to each input channel",
             max(reads) == 1,
             f"each of the {d.output_maps} filters spans {how_many(reads, conv.in_channels, 'input maps')}; what "
-            f"meets one input map is one weight of the filter ({counted(distinct, 'distinct weight')} per filter, "
-            "one per input map).",
+            f"meets one input map is {counted(per_pair, 'weight')} of the filter "
+            f"({counted(distinct, 'distinct weight')} per filter).",
         ),
         Reading(
             "the results are added up and passed through an activation to make one output map",
