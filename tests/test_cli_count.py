@@ -283,3 +283,12 @@ def test_the_recount_equals_a_plain_loop_over_every_product_of_the_definition(
     padded_taps = out.size * (conv.in_channels // conv.groups) * kh * kw
     assert conv_macs(conv, x.shape) == padded_taps >= products
     assert conv_params(conv) == weight.size + (conv.out_channels if conv.bias else 0)
+
+
+def test_ptflops_rows_stay_per_image_at_batch_2_while_the_macs_double(capsys: pytest.CaptureFixture[str]) -> None:
+    one = {r["convention"]: r["total"] for r in run_json(["count", "resnet18"], capsys)["conventions"]}
+    two = {r["convention"]: r["total"] for r in run_json(["count", "resnet18", "--batch", "2"], capsys)["conventions"]}
+    assert two["multiply-adds"] == 2 * one["multiply-adds"]
+    assert two["ptflops"] == one["ptflops"] and two["ptflops default"] == one["ptflops default"]
+    status, out, _ = run(["count", "resnet18", "--batch", "2"], capsys)
+    assert status == 0 and "count_functional=False" in out and "per image" in out

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from .._count_check import Recount, recount
-from ..conventions import BEYOND_MACS, KERAS_PUBLISHED, beyond_macs, reconcile
+from ..conventions import BEYOND_MACS, CONVENTIONS, KERAS_PUBLISHED, beyond_macs, reconcile
 from ..errors import VerifierError
 from ..models import MODEL_NAMES, ResNet, group_rows, keras_count, resnet, sum_side_counts, variant_gap
 from ..progress import Progress
@@ -322,6 +322,7 @@ def _network_sections(report: Report, model: ResNet, input_shape: tuple[int, ...
             ],
         )
     )
+    report.add(" ".join(f"{c.name}: {c.description}." for c in CONVENTIONS if c.name.startswith("ptflops")))
     for r in rows:
         if r["reproduced"] is not None:
             checks[f"{r['convention']} published figure reproduced"] = bool(r["reproduced"])
