@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from fractions import Fraction
 
 import numpy as np
@@ -230,7 +231,22 @@ def test_conventions_differ_from_the_macs_exactly_by_what_they_add() -> None:
     bn_params = sum(r.params for r in net.rows() if type(r.layer).__name__ == "BatchNorm2d")
     assert totals["torchinfo"] - macs == bn_params + 1000
     assert totals["thop"] - macs == 4 * side["batchnorm_elements"] + 2048 * (7 * 7 + 1)
+    # ptflops' default mode counts the functional relu / max_pool2d / adaptive_avg_pool2d calls that the
+    # modules make inside their forward: each ReLU's, the max-pool's and the average pool's input once more
+    assert totals["ptflops default"] - totals["ptflops"] == side["relu_elements"] + 64 * 112 * 112 + 2048 * 7 * 7
     assert len(CONVENTIONS) == len(totals)
+
+
+def test_ptflops_figures_are_per_image_and_the_default_mode_is_the_cited_4_132_436_968() -> None:
+    net = resnet("resnet50")
+    cited = {p.convention: p for p in PUBLISHED if p.model == "resnet50"}
+    default, modules = get_convention("ptflops default"), get_convention("ptflops")
+    assert default.total(net) == int(Decimal(cited["ptflops default"].giga) * 10**9)
+    assert cited["ptflops"].reproduced_by(modules.total(net)) and not cited["ptflops"].reproduced_by(default.total(net))
+    for convention in (default, modules):
+        assert convention.total(net, (3, 3, 224, 224)) == convention.total(net)  # per image at batch 3
+    bare = get_convention("multiply-adds")
+    assert bare.total(net, (3, 3, 224, 224)) == 3 * bare.total(net)
 
 
 def test_figure5_bottleneck_and_basic_block_networks_have_similar_complexity() -> None:

@@ -6,7 +6,8 @@ import argparse
 import re
 from typing import Any
 
-from ..conventions import BEYOND_MACS, KERAS_PUBLISHED, beyond_macs, reconcile
+from .._count_check import Recount, recount
+from ..conventions import BEYOND_MACS, CONVENTIONS, KERAS_PUBLISHED, beyond_macs, reconcile
 from ..errors import VerifierError
 from ..models import MODEL_NAMES, ResNet, group_rows, keras_count, resnet, sum_side_counts, variant_gap
 from ..progress import Progress
@@ -209,9 +210,60 @@ def count_report(
         _network_sections(report, model, input_shape, checks)
     if execute:
         _execute_section(report, model, input_shape, seed, progress, checks)
+    _recount_section(report, model, rows, input_shape, checks)
     data["checks"] = checks
     report.ok = all(checks.values())
     return report
+
+
+def _recount_section(
+    report: Report,
+    model: ResNet | Bottleneck | BasicBlock | Conv2d,
+    rows: list[LayerRow],
+    input_shape: tuple[int, ...],
+    checks: dict[str, bool],
+) -> None:
+    """Count everything a second way and fail the report, naming both figures, where the two differ."""
+    again: Recount = recount(
+        rows, model.param_count, model.macs(input_shape), enumerate_weights=not isinstance(model, ResNet)
+    )
+    report.data["recount"] = again.as_dict()
+    checks["parameters recounted from each layer's definition"] = again.params == again.recounted_params
+    checks["MACs recounted from each layer's definition"] = again.macs == again.recounted_macs
+    checks["every layer's recount equals its closed form"] = not again.differing
+    same = again.agrees
+    report.add(
+        "Second count, from what each layer computes rather than from its closed form (a conv's weights are the "
+        + ("index ranges" if isinstance(model, ResNet) else "indices, listed one by one,")
+        + " its defining sum reads, its products are counted over the window positions that fit; a "
+        f"linear layer's likewise; BatchNorm's scale and shift per map): {again.recounted_params:,} parameters and "
+        f"{again.recounted_macs:,} MACs, against the closed forms' {again.params:,} and {again.macs:,}: "
+        + ("equal." if same else "DIFFERENT.")
+    )
+    for name, what, closed, recounted in again.differing[:5]:
+        report.add(f"{name}: {what} {_figure(closed)} by the closed form, {_figure(recounted)} recounted.")
+    if len(again.differing) > 5:
+        report.add(f"... and {len(again.differing) - 5} more layers differ (see the JSON's recount).")
+    if isinstance(model, Bottleneck):
+        from ..numeric.blocks import bottleneck_params
+
+        arrays = bottleneck_params(model, seed=0)
+        convs = [arrays.conv1, arrays.conv2, arrays.conv3, arrays.downsample]
+        bns = [arrays.bn1, arrays.bn2, arrays.bn3, arrays.downsample_bn]
+        engine = sum(a.size for a in convs if a is not None) + sum(
+            bn.weight.size + bn.bias.size for bn in bns if bn is not None
+        )
+        report.data["recount"]["engine_arrays_params"] = engine
+        checks["parameters equal the NumPy engine's arrays"] = engine == again.params
+        report.add(
+            f"The NumPy engine's own arrays for this block (conv weights, BatchNorm scales and shifts) hold "
+            f"{engine:,} numbers; the closed form counts {again.params:,} parameters: "
+            + ("equal." if engine == again.params else "DIFFERENT.")
+        )
+
+
+def _figure(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) else _shape(value)
 
 
 def _network_sections(report: Report, model: ResNet, input_shape: tuple[int, ...], checks: dict[str, bool]) -> None:
@@ -270,6 +322,7 @@ def _network_sections(report: Report, model: ResNet, input_shape: tuple[int, ...
             ],
         )
     )
+    report.add(" ".join(f"{c.name}: {c.description}." for c in CONVENTIONS if c.name.startswith("ptflops")))
     for r in rows:
         if r["reproduced"] is not None:
             checks[f"{r['convention']} published figure reproduced"] = bool(r["reproduced"])
