@@ -19,12 +19,12 @@ from verifier.models import (
     PAPER_TABLE1_GFLOPS,
     ResNet,
     bottleneck_vs_basic,
-    group_rows,
     keras_count,
     projection_shortcut_cost,
     resnet,
     variant_gap,
 )
+from verifier.tables import group_rows
 
 # Parameter counts torchvision reports for its models (the `num_params` of each weights entry in
 # pytorch/vision, torchvision/models/resnet.py, also shown in torchvision's model docs).

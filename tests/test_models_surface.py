@@ -18,11 +18,11 @@ from verifier.models import (
     ResNet,
     _stage_of,
     bottleneck_vs_basic,
-    group_rows,
     projection_shortcut_cost,
     resnet,
     variant_gap,
 )
+from verifier.tables import group_rows
 
 # Module names of torchvision's ResNet before and after the stages (``flatten`` is a function call there, a
 # layer here, between the pool and the classifier).

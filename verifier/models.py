@@ -29,7 +29,7 @@ from .errors import VerifierError, VerifierTypeError
 from .layers import AdaptiveAvgPool2d, Flatten, Linear, MaxPool2d
 from .report import Report
 from .spec import BasicBlock, BatchNorm2d, Bottleneck, Conv2d, Layer, LayerRow, ReLU
-from .tables import group_rows, layer_report, sum_side_counts
+from .tables import layer_report, sum_side_counts
 
 __all__ = [
     "MODEL_NAMES",
@@ -39,11 +39,9 @@ __all__ = [
     "ResNet",
     "VariantGap",
     "bottleneck_vs_basic",
-    "group_rows",
     "keras_count",
     "projection_shortcut_cost",
     "resnet",
-    "sum_side_counts",
     "variant_gap",
 ]
 

@@ -13,12 +13,12 @@ cross-checks them against the closed forms. The verdict follows from the reading
 
 from __future__ import annotations
 
-import importlib
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from .. import theorems
 from ..errors import VerifierError
 
 __all__ = [
@@ -218,10 +218,6 @@ def _check_theorems(ids: Iterable[str]) -> tuple[list[str], dict[str, Mapping[st
     """Check the theorems ``ids``: why they cannot decide a claim, and the figures of those that hold."""
     problems: list[str] = []
     figures: dict[str, Mapping[str, Any]] = {}
-    try:
-        theorems = importlib.import_module("verifier.theorems")
-    except Exception as exc:  # reported in the claim, like any other failure
-        return [f"the theorems could not be loaded ({type(exc).__name__}: {exc})"], figures
     for tid in ids:
         try:
             verdict = theorems.get_theorem(tid).check()

@@ -7,12 +7,15 @@ import re
 from typing import Any
 
 from .._count_check import Recount, recount
-from ..conventions import BEYOND_MACS, CONVENTIONS, KERAS_PUBLISHED, beyond_macs, reconcile
+from ..conventions import CONVENTIONS, KERAS_PUBLISHED, reconcile
 from ..errors import VerifierError
-from ..models import MODEL_NAMES, ResNet, group_rows, keras_count, resnet, sum_side_counts, variant_gap
+from ..execute import run_counted
+from ..models import MODEL_NAMES, ResNet, keras_count, resnet, variant_gap
+from ..numeric.blocks import bottleneck_params
 from ..progress import Progress
 from ..report import Report, Table
-from ..spec import BasicBlock, BatchNorm2d, Bottleneck, Conv2d, LayerRow
+from ..spec import BasicBlock, Bottleneck, Conv2d, LayerRow
+from ..tables import layer_report, shape_text
 
 HELP = "count parameters and multiply-adds of a ResNet, a block or one conv, layer by layer"
 
@@ -120,10 +123,6 @@ def layer_rows(model: ResNet | Bottleneck | BasicBlock | Conv2d, input_shape: tu
     return model.rows(input_shape)
 
 
-def _shape(shape: Any) -> str:
-    return "x".join(str(s) for s in shape)
-
-
 def execute(args: argparse.Namespace, progress: Progress) -> Report:
     model, input_shape = build(args)
     label = model.name if isinstance(model, ResNet) else args.model
@@ -148,64 +147,22 @@ def count_report(
     >>> report.data["params"], report.data["macs"], report.ok
     (16384, 51380224, True)
     """
-    if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 1):
-        raise VerifierError(f"--depth must be a positive int, got {depth!r}")
     progress = progress or Progress(enabled=False)
     progress.step("counting")
     rows = layer_rows(model, input_shape)
-    leaves = max(row.name.count(".") + 1 for row in rows)
-    groups = group_rows(rows, depth or leaves, model.module_kinds() if isinstance(model, ResNet) else None)
-    params = sum(r.params for r in rows)
-    macs = sum(r.macs for r in rows)
-    side = sum_side_counts(rows)
-    extra = beyond_macs(side)
-    buffers = sum(r.layer.buffer_count for r in rows if isinstance(r.layer, BatchNorm2d))
     if label is None:
         label = model.name if isinstance(model, ResNet) else type(model).__name__.lower()
-    variant_of = model.variant if isinstance(model, (ResNet, Bottleneck)) else None
-    checks: dict[str, bool] = {
-        "layer params add up": sum(g["params"] for g in groups) == params == model.param_count,
-        "layer MACs add up": sum(g["macs"] for g in groups) == macs,
-    }
-    data: dict[str, Any] = {
-        "model": label,
-        "variant": variant_of,
-        "input_shape": list(input_shape),
-        "output_shape": list(rows[-1].output_shape),
-        "params": params,
-        "buffers": buffers,
-        "macs": macs,
-        "flops": 2 * macs,
-        "beyond_macs": extra,
-        "side_counts": side,
-        "layers": [{**g, "share_of_macs": g["macs"] / macs if macs else 0.0} for g in groups],
-    }
-    variant = f" ({variant_of})" if variant_of else ""
-    report = Report(f"verifier count {label}{variant}: input {_shape(input_shape)}", ok=True, data=data)
-    report.add(
-        "A multiply-add (MAC) counts once, as in the ResNet paper and torchvision; FLOPs = 2 x MACs. The MAC column "
-        "counts the products of the convs and the classifier only; what BatchNorm, ReLU, pooling, the residual "
-        "additions and biases would add is listed separately below."
+    report = layer_report(
+        rows,
+        input_shape,
+        label=label,
+        variant=model.variant if isinstance(model, (ResNet, Bottleneck)) else None,
+        param_count=model.param_count,
+        depth=depth,
+        kinds=model.module_kinds() if isinstance(model, ResNet) else None,
     )
-    report.add(
-        Table(
-            ["layer", "type", "output", "params", "MACs"],
-            [[g["name"], g["type"], _shape(g["output_shape"]), g["params"], g["macs"]] for g in groups],
-        )
-    )
-    totals = [
-        ["parameters (learned)", params],
-        ["BatchNorm running statistics (buffers)", buffers],
-        ["multiply-adds (MACs)", macs],
-        ["FLOPs = 2 x MACs", 2 * macs],
-    ]
-    report.add(Table(["total", "count"], totals))
-    report.add(
-        Table(
-            ["not in the MAC count", "operations", "what is counted"],
-            [[key, extra[key], text] for key, _, text in BEYOND_MACS],
-        )
-    )
+    data = report.data
+    checks: dict[str, bool] = data.pop("checks")
     if isinstance(model, ResNet):
         _network_sections(report, model, input_shape, checks)
     if execute:
@@ -245,8 +202,6 @@ def _recount_section(
     if len(again.differing) > 5:
         report.add(f"... and {len(again.differing) - 5} more layers differ (see the JSON's recount).")
     if isinstance(model, Bottleneck):
-        from ..numeric.blocks import bottleneck_params
-
         arrays = bottleneck_params(model, seed=0)
         convs = [arrays.conv1, arrays.conv2, arrays.conv3, arrays.downsample]
         bns = [arrays.bn1, arrays.bn2, arrays.bn3, arrays.downsample_bn]
@@ -263,7 +218,7 @@ def _recount_section(
 
 
 def _figure(value: Any) -> str:
-    return f"{value:,}" if isinstance(value, int) else _shape(value)
+    return f"{value:,}" if isinstance(value, int) else shape_text(value)
 
 
 def _network_sections(report: Report, model: ResNet, input_shape: tuple[int, ...], checks: dict[str, bool]) -> None:
@@ -336,8 +291,6 @@ def _execute_section(
     progress: Progress,
     checks: dict[str, bool],
 ) -> None:
-    from ..execute import run_counted
-
     progress.step("running the NumPy engine once at full size")
     run = run_counted(model, input_shape, seed=seed)
     report.data["execute"] = run.as_dict()
