@@ -128,7 +128,10 @@ def test_execute_counts_the_engine_and_matches(capsys: pytest.CaptureFixture[str
         (["count", "resnet50", "--in", "3"], r"--in does not apply to resnet50"),
         (["count", "bottleneck", "--groups", "2"], r"--groups applies only to MODEL=conv, not bottleneck"),
         (["count", "conv", "--in", "3"], r"MODEL=conv needs --in and --out"),
-        (["count", "conv", "--in", "6", "--out", "4", "--groups", "4"], r"groups must divide in_channels"),
+        (
+            ["count", "conv", "--in", "6", "--out", "4", "--groups", "4"],
+            r"--groups must divide --in: --in 6 is not",
+        ),
         (["count", "conv", "--in", "3", "--out", "4", "--kernel", "9", "--input", "4x4"], r"smaller than the"),
         (["count", "conv", "--in", "3", "--out", "4", "--planes", "2"], r"--planes applies only to the blocks"),
     ],
@@ -147,7 +150,7 @@ def test_a_non_integer_option_is_refused_by_the_parser_with_status_2(capsys: pyt
     with pytest.raises(SystemExit) as exc:
         main(["count", "conv", "--in", "three", "--out", "4"])
     assert exc.value.code == 2
-    assert "--in: invalid int value: 'three'" in capsys.readouterr().err
+    assert "--in/--in-channels: invalid int value: 'three'" in capsys.readouterr().err
 
 
 def test_an_engine_doing_other_work_than_the_closed_form_fails_the_report_with_status_1(
@@ -291,3 +294,17 @@ def test_ptflops_rows_stay_per_image_at_batch_2_while_the_macs_double(capsys: py
     assert two["ptflops"] == one["ptflops"] and two["ptflops default"] == one["ptflops default"]
     status, out, _ = run(["count", "resnet18", "--batch", "2"], capsys)
     assert status == 0 and "count_functional=False" in out and "per image" in out
+
+
+def test_count_conv_takes_the_same_conv_options_as_derive(capsys: pytest.CaptureFixture[str]) -> None:
+    """Pairs, "same" and --dilation, parsed by the one conv-option parser, against Conv2d built by hand."""
+    from verifier.spec import Conv2d
+
+    argv = ["--in-channels", "4", "--out-channels", "6", "--kernel", "3,1", "--padding", "same", "--dilation", "2"]
+    data = run_json(["count", "conv", *argv, "--groups", "2", "--input", "9x7"], capsys)
+    conv = Conv2d(4, 6, (3, 1), padding="same", dilation=2, groups=2, bias=False)
+    # by hand: 'same' keeps 9x7; each output reads (4/2) maps x 3x1 taps; 6 maps
+    assert data["output_shape"] == [1, 6, 9, 7] and data["params"] == 6 * 2 * 3 * 1
+    assert data["macs"] == 9 * 7 * 6 * (2 * 3 * 1) == conv.macs((1, 4, 9, 7))
+    derived = run_json(["derive", *argv, "--groups", "2", "--input", "9x7", "--map", "5"], capsys)
+    assert derived["conv"] == repr(conv)

@@ -16,13 +16,19 @@ from ..progress import Progress
 from ..report import Report, Table
 from ..spec import BasicBlock, Bottleneck, Conv2d, LayerRow
 from ..tables import layer_report, shape_text
+from ._conv_options import add_conv_arguments, conv_from_args, ints
 
 HELP = "count parameters and multiply-adds of a ResNet, a block or one conv, layer by layer"
 
 BLOCKS = ("bottleneck", "basic")
 CHOICES = (*MODEL_NAMES, *BLOCKS, "conv")
-_CONV_ONLY = ("out", "kernel", "padding", "groups", "bias")
+_CONV_ONLY = ("out_channels", "kernel", "padding", "dilation", "groups", "bias")
 _NOT_FOR_NETWORKS = ("in_channels", "planes", "stride", *_CONV_ONLY)
+
+
+def _option(dest: str) -> str:
+    """The option that sets ``dest`` (``in_channels`` is ``--in``)."""
+    return {"in_channels": "--in", "out_channels": "--out"}.get(dest, f"--{dest}")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,14 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--depth", type=int, default=None, help="rows of the table: 1 stages, 2 blocks, 3 layers (default: every layer)"
     )
-    parser.add_argument("--in", dest="in_channels", type=int, default=None, help="input maps (blocks and conv)")
-    parser.add_argument("--out", type=int, default=None, help="output maps (conv)")
+    add_conv_arguments(parser, defaults=False, applies=" (MODEL=conv; --in and --stride also for the blocks)")
     parser.add_argument("--planes", type=int, default=None, help="maps inside a block (bottleneck, basic)")
-    parser.add_argument("--kernel", type=int, default=None, help="kernel size (conv, default 1)")
-    parser.add_argument("--stride", type=int, default=None, help="stride (blocks and conv, default 1)")
-    parser.add_argument("--padding", type=int, default=None, help="zero padding on each side (conv, default 0)")
-    parser.add_argument("--groups", type=int, default=None, help="groups (conv, default 1)")
-    parser.add_argument("--bias", action="store_true", default=None, help="give the conv a bias")
     parser.add_argument(
         "--execute",
         action="store_true",
@@ -78,15 +78,17 @@ def build(args: argparse.Namespace) -> tuple[ResNet | Bottleneck | BasicBlock | 
     given = [opt for opt in _NOT_FOR_NETWORKS if getattr(args, opt) is not None]
     if name in MODEL_NAMES:
         if given:
-            raise VerifierError(f"--{given[0].replace('in_channels', 'in')} does not apply to {name}")
+            raise VerifierError(f"{_option(given[0])} does not apply to {name}")
         h, w = parse_size(args.input, (224, 224))
         return resnet(name, args.variant), (args.batch, 3, h, w)
     h, w = parse_size(args.input, (56, 56))
-    stride = 1 if args.stride is None else args.stride
     if name in BLOCKS:
         wrong = [opt for opt in _CONV_ONLY if getattr(args, opt) is not None]
         if wrong:
-            raise VerifierError(f"--{wrong[0]} applies only to MODEL=conv, not {name}")
+            raise VerifierError(f"{_option(wrong[0])} applies only to MODEL=conv, not {name}")
+        stride = ints("--stride", 1 if args.stride is None else args.stride)
+        if not isinstance(stride, int):
+            raise VerifierError(f"--stride of a block must be one int, got {args.stride!r}")
         block: Bottleneck | BasicBlock
         if args.planes is not None and args.planes < 1:
             raise VerifierError(f"--planes must be a positive int, got {args.planes}")
@@ -101,17 +103,9 @@ def build(args: argparse.Namespace) -> tuple[ResNet | Bottleneck | BasicBlock | 
         return block, (args.batch, cin, h, w)
     if args.planes is not None:
         raise VerifierError("--planes applies only to the blocks (bottleneck, basic), not conv")
-    if args.in_channels is None or args.out is None:
+    if args.in_channels is None or args.out_channels is None:
         raise VerifierError("MODEL=conv needs --in and --out (e.g. --in 256 --out 64 --kernel 1)")
-    conv = Conv2d(
-        args.in_channels,
-        args.out,
-        1 if args.kernel is None else args.kernel,
-        stride=stride,
-        padding=0 if args.padding is None else args.padding,
-        groups=1 if args.groups is None else args.groups,
-        bias=bool(args.bias),
-    )
+    conv = conv_from_args(args)
     return conv, (args.batch, args.in_channels, h, w)
 
 
