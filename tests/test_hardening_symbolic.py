@@ -186,12 +186,12 @@ def test_a_kernel_larger_than_the_input_is_refused() -> None:
 
 
 @pytest.mark.parametrize("bad", ["1", True, None, 1j, [1]])
-@pytest.mark.parametrize("which", ["weights", "bias", "inputs"])
+@pytest.mark.parametrize("which", ["weight", "bias", "input"])
 def test_supplied_entries_must_be_exact_numbers_or_expressions(bad: Any, which: str) -> None:
     values: dict[str, Any] = {
-        "weights": np.ones((3, 2, 1, 1), dtype=object),
+        "weight": np.ones((3, 2, 1, 1), dtype=object),
         "bias": np.ones(3, dtype=object),
-        "inputs": np.ones((2, 1, 1), dtype=object),
+        "input": np.ones((2, 1, 1), dtype=object),
     }
     target = values[which]
     target.flat[0] = bad
@@ -202,7 +202,7 @@ def test_supplied_entries_must_be_exact_numbers_or_expressions(bad: Any, which: 
 
 @pytest.mark.parametrize(
     ("which", "value", "shape"),
-    [("weights", [[1, 2]], "(3, 2, 1, 1)"), ("bias", [1, 2], "(3,)"), ("inputs", [[[1]]], "(2, 1, 1)")],
+    [("weight", [[1, 2]], "(3, 2, 1, 1)"), ("bias", [1, 2], "(3,)"), ("input", [[[1]]], "(2, 1, 1)")],
 )
 def test_supplied_tensors_must_have_the_conv_shape(which: str, value: Any, shape: str) -> None:
     with pytest.raises(VerifierError, match=re.escape(f"{which} must have shape {shape}")):
@@ -284,7 +284,7 @@ def test_every_derived_map_evaluated_exactly_equals_the_numeric_engine(
     bias = rng.integers(-50, 51, conv.out_channels) if conv.bias else None
     numeric = conv2d(x, weight, bias, **_numeric_args(conv))
     assert numeric.shape == conv.output_shape((conv.in_channels, h, w))
-    values = {"weights": weight, "bias": bias, "inputs": x}
+    values = {"weight": weight, "bias": bias, "input": x}
     evaluated = sym.output_tensor(conv, (h, w), **values)
     assert evaluated.tolist() == numeric.tolist()
     # The symbolic derivation, with the numbers substituted afterwards, gives the same.
@@ -370,9 +370,9 @@ def test_symbols_mixed_with_exact_and_float_numbers_keep_every_coefficient() -> 
 
     conv = Conv2d(2, 1, 1, bias=False)
     w0, w1 = sym.weight_tensor(conv)[0, 0, 0, 0], sym.weight_tensor(conv)[0, 1, 0, 0]
-    exact = sym.output_map(conv, 0, (0, 0), (1, 1), inputs=[[[Fraction(2, 3)]], [[Fraction(-5, 7)]]])
+    exact = sym.output_map(conv, 0, (0, 0), (1, 1), input=[[[Fraction(2, 3)]], [[Fraction(-5, 7)]]])
     assert exact == sp.Rational(2, 3) * w0 - sp.Rational(5, 7) * w1
-    floats = sym.output_map(conv, 0, (0, 0), (1, 1), inputs=[[[0.5]], [[-2.25]]])
+    floats = sym.output_map(conv, 0, (0, 0), (1, 1), input=[[[0.5]], [[-2.25]]])
     assert floats == sp.Float(0.5) * w0 + sp.Float(-2.25) * w1
     assert floats.coeff(w0) == sp.Float(0.5) and floats.coeff(w1) == sp.Float(-2.25)
 
@@ -428,13 +428,13 @@ def test_numpy_integers_and_sympy_rationals_among_supplied_values_count_exactly(
     inputs = np.empty((2, 1, 1), dtype=object)
     inputs[...] = [[[np.int16(7)]], [[sp.Rational(-4, 3)]]]
     bias = [np.int64(1), sp.Rational(1, 3)]
-    maps = sym.output_maps(conv, (0, 0), (1, 1), weights=weights, bias=bias, inputs=inputs)
+    maps = sym.output_maps(conv, (0, 0), (1, 1), weight=weights, bias=bias, input=inputs)
     assert maps == (
         1 + 3 * 7 + sp.Rational(1, 2) * sp.Rational(-4, 3),
         sp.Rational(1, 3) - 2 * 7 + 5 * sp.Rational(-4, 3),
     )
     assert maps == tuple(
-        sym.output_map(conv, o, (0, 0), (1, 1), weights=weights, bias=bias, inputs=inputs) for o in range(2)
+        sym.output_map(conv, o, (0, 0), (1, 1), weight=weights, bias=bias, input=inputs) for o in range(2)
     )
 
 
@@ -444,9 +444,9 @@ def test_symbols_mixed_with_numbers_keep_the_bias() -> None:
     b = sym.bias_vector(conv)
     assert b is not None
     for o in range(2):
-        derived = sym.output_map(conv, o, (0, 0), (1, 1), inputs=[[[2]], [[-3]]])
+        derived = sym.output_map(conv, o, (0, 0), (1, 1), input=[[[2]], [[-3]]])
         assert derived == b[o] + 2 * w[o, 0, 0, 0] - 3 * w[o, 1, 0, 0]
-    given = sym.output_maps(conv, (0, 0), (1, 1), bias=[7, sp.Symbol("beta")], inputs=[[[1]], [[1]]])
+    given = sym.output_maps(conv, (0, 0), (1, 1), bias=[7, sp.Symbol("beta")], input=[[[1]], [[1]]])
     assert given == (7 + w[0, 0, 0, 0] + w[0, 1, 0, 0], sp.Symbol("beta") + w[1, 0, 0, 0] + w[1, 1, 0, 0])
 
 
@@ -517,12 +517,12 @@ def test_linear_forms_refuse_strings_by_type(call: Any) -> None:
 
 
 @pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf"), sp.nan, sp.oo, sp.zoo, np.float32("nan")])
-@pytest.mark.parametrize("which", ["weights", "bias", "inputs"])
+@pytest.mark.parametrize("which", ["weight", "bias", "input"])
 def test_non_finite_supplied_values_are_refused(bad: Any, which: str) -> None:
     values: dict[str, Any] = {
-        "weights": np.ones((3, 2, 1, 1), dtype=object),
+        "weight": np.ones((3, 2, 1, 1), dtype=object),
         "bias": np.ones(3, dtype=object),
-        "inputs": np.ones((2, 1, 1), dtype=object),
+        "input": np.ones((2, 1, 1), dtype=object),
     }
     values[which].flat[-1] = bad
     with pytest.raises(VerifierError, match="^" + re.escape(f"{which} entries must be finite, got ")):

@@ -101,7 +101,7 @@ def test_exact_numbers_give_the_loops_integer_and_rational_value(case, seed):
     for o in range(conv.out_channels):
         for r in range(ho):
             for c in range(wo):
-                got = output_map(conv, o, (r, c), size, weights=w, bias=b, inputs=x)
+                got = output_map(conv, o, (r, c), size, weight=w, bias=b, input=x)
                 ref = reference_map(
                     conv,
                     o,
@@ -120,7 +120,7 @@ def test_canonical_sums_equal_what_sympy_builds_term_by_term_whatever_the_names(
     for wname, xname, bname in [("w", "x", "b"), ("z", "a", "m"), ("alpha", "beta", "c")]:
         wt, xt, bt = weight_tensor(conv, wname), input_tensor(5, 3, 3, xname), bias_vector(conv, bname)
         for o in range(3):
-            got = output_map(conv, o, (1, 2), size, weights=wt, bias=bt, inputs=xt)
+            got = output_map(conv, o, (1, 2), size, weight=wt, bias=bt, input=xt)
             ref = reference_map(conv, o, (1, 2), size, wt.tolist(), bt.tolist(), xt.tolist())
             assert got == ref
             assert got.args == ref.args  # the same canonical object, not merely an equal one
@@ -129,7 +129,7 @@ def test_canonical_sums_equal_what_sympy_builds_term_by_term_whatever_the_names(
 def test_repeated_symbols_fall_back_to_sympys_own_sum():
     a, y = sp.symbols("a y")
     conv = Conv2d(2, 1, 1, bias=False)
-    got = output_map(conv, 0, (0, 0), (1, 1), weights=[[[[a]], [[a]]]], inputs=[[[y]], [[y]]])
+    got = output_map(conv, 0, (0, 0), (1, 1), weight=[[[[a]], [[a]]]], input=[[[y]], [[y]]])
     assert got == 2 * a * y
 
 
@@ -175,10 +175,10 @@ def test_positions_entirely_in_padding_leave_only_the_bias():
         ({"position": (5, 0)}, VerifierError, r"position \(5, 0\) is outside the 2x2 output"),
         ({"position": 3}, VerifierError, r"position must be a pair \(row, col\), got 3"),
         ({"input_size": (0, 2)}, VerifierError, r"input_size must be a positive int or a pair of them, got \(0, 2\)"),
-        ({"weights": [[1, 2]]}, VerifierError, r"weights must have shape \(4, 3, 1, 1\), got shape \(1, 2\)"),
-        ({"inputs": "x"}, VerifierError, r"inputs must have shape \(3, 2, 2\)"),
+        ({"weight": [[1, 2]]}, VerifierError, r"weight must have shape \(4, 3, 1, 1\), got shape \(1, 2\)"),
+        ({"input": "x"}, VerifierError, r"input must have shape \(3, 2, 2\)"),
         ({"bias": [1, 2, 3, 4]}, VerifierError, r"bias was given but Conv2d\(3, 4.*has bias=False"),
-        ({"weights": np.full((4, 3, 1, 1), "a", dtype=object)}, VerifierTypeError, r"weights entries must be"),
+        ({"weight": np.full((4, 3, 1, 1), "a", dtype=object)}, VerifierTypeError, r"weight entries must be"),
     ],
 )
 def test_bad_arguments_name_the_parameter_and_the_value(kwargs, error, match):
@@ -192,3 +192,15 @@ def test_bad_arguments_name_the_parameter_and_the_value(kwargs, error, match):
 def test_a_non_conv_is_refused_by_name():
     with pytest.raises(VerifierTypeError, match=r"conv must be a verifier.Conv2d, got 3 \(int\)"):
         output_map(3, 0, (0, 0), (1, 1))  # type: ignore[arg-type]
+
+
+def test_weight_and_input_are_conv2ds_names_and_the_former_names_give_the_same_map():
+    conv = Conv2d(2, 1, 1, bias=False)
+    w, x = [[[[2]], [[3]]]], [[[5]], [[7]]]
+    by_hand = 2 * 5 + 3 * 7
+    assert output_map(conv, 0, (0, 0), (1, 1), weight=w, input=x) == by_hand
+    assert output_map(conv, 0, (0, 0), (1, 1), weights=w, inputs=x) == by_hand
+    with pytest.raises(VerifierTypeError, match=r"got both weight= and its former name weights="):
+        output_map(conv, 0, (0, 0), (1, 1), weight=w, weights=w)
+    with pytest.raises(VerifierTypeError, match=r"unexpected keyword argument 'weigths'"):
+        output_map(conv, 0, (0, 0), (1, 1), weigths=w)

@@ -31,14 +31,14 @@ def test_integer_sums_equal_the_fraction_route(groups):
     w = rng.integers(-(2**70) // 2**10, 2**60, size=conv.weight_shape).astype(object) * (2**20)  # beyond int64
     x = rng.integers(-9, 10, size=(4, 3, 3)).astype(object)
     b = [int(v) for v in rng.integers(-5, 5, size=2)]
-    whole = output_maps(conv, (0, 2), (3, 3), weights=w, bias=b, inputs=x)
+    whole = output_maps(conv, (0, 2), (3, 3), weight=w, bias=b, input=x)
     halves = output_maps(  # a denominator anywhere takes the Fraction route; * 2 / 2 restores the value
         conv,
         (0, 2),
         (3, 3),
-        weights=w,
+        weight=w,
         bias=[Fraction(2 * v, 2) + Fraction(1, 2) - Fraction(1, 2) for v in b],
-        inputs=np.vectorize(lambda v: Fraction(v), otypes=[object])(x) + Fraction(1, 3) - Fraction(1, 3),
+        input=np.vectorize(lambda v: Fraction(v), otypes=[object])(x) + Fraction(1, 3) - Fraction(1, 3),
     )
     symbolic = output_maps(conv, (0, 2), (3, 3))
     values = {
@@ -54,7 +54,7 @@ def test_integer_sums_equal_the_fraction_route(groups):
 def test_user_symbols_still_take_the_checked_route():
     conv = Conv2d(2, 1, 1, bias=False)
     a = sp.Symbol("a", commutative=False)
-    maps = output_maps(conv, (0, 0), (1, 1), weights=[[[[a]], [[a]]]])
+    maps = output_maps(conv, (0, 0), (1, 1), weight=[[[[a]], [[a]]]])
     assert maps == (sp.Add(a * sp.Symbol("x_{0,0,0}"), a * sp.Symbol("x_{1,0,0}")),)
 
 

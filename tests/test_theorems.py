@@ -146,7 +146,7 @@ def test_depthwise_maps_summed_over_inputs_are_the_ordinary_maps(n1, n2, k):
     w = weight_tensor(ordinary).tolist()
     relabelled = [[w[m][i]] for i in range(n1) for m in range(n2)]  # filter i*n2+m gets w[m][i]
     for m in range(n2):
-        summed = sp.Add(*[output_map(depthwise, i * n2 + m, (0, 0), (k, k), weights=relabelled) for i in range(n1)])
+        summed = sp.Add(*[output_map(depthwise, i * n2 + m, (0, 0), (k, k), weight=relabelled) for i in range(n1)])
         assert summed == output_map(ordinary, m, (0, 0), (k, k))
 
 
@@ -237,12 +237,12 @@ def test_expanded_outputs_have_rank_at_most_the_narrow_width_and_relu_breaks_it(
 def test_two_1x1_convs_compose_to_one_with_the_matrix_product(cin, mid, cout):
     a, b = Conv2d(cin, mid, 1, bias=False), Conv2d(mid, cout, 1, bias=False)
     ua, vb = weight_tensor(a, "u").tolist(), weight_tensor(b, "v").tolist()
-    hidden = [[[output_map(a, m, (0, 0), (1, 1), weights=ua)]] for m in range(mid)]
+    hidden = [[[output_map(a, m, (0, 0), (1, 1), weight=ua)]] for m in range(mid)]
     U = sp.Matrix(mid, cin, lambda m, i: ua[m][i][0][0])
     V = sp.Matrix(cout, mid, lambda o, m: vb[o][m][0][0])
     x = sp.Matrix([row[0][0] for row in input_tensor(cin, 1, 1).tolist()])
     for o in range(cout):
-        composed = output_map(b, o, (0, 0), (1, 1), weights=vb, inputs=hidden)
+        composed = output_map(b, o, (0, 0), (1, 1), weight=vb, input=hidden)
         assert sp.expand(composed - ((V * U) * x)[o]) == 0
     assert (V * U).rank() <= mid
 
@@ -263,10 +263,10 @@ def test_batchnorm_folds_exactly_with_rationals_and_an_irrational_sigma(cin, see
     x = [[[sp.Integer(int(v))]] for v in rng.integers(-5, 6, cin)]
     gamma, beta, mu = (sp.Rational(int(rng.integers(1, 9)), int(rng.integers(1, 5))) for _ in range(3))
     sigma = sp.sqrt(sp.Rational(int(rng.integers(1, 50)), 7) + sp.Rational(1, 100000))
-    y = output_map(conv, 0, (0, 0), (1, 1), weights=w, bias=b, inputs=x)
+    y = output_map(conv, 0, (0, 0), (1, 1), weight=w, bias=b, input=x)
     folded_w = [[[[gamma / sigma * w[0][i][0][0]]] for i in range(cin)]]
     folded_b = [beta + gamma * (b[0] - mu) / sigma]
-    folded = output_map(conv, 0, (0, 0), (1, 1), weights=folded_w, bias=folded_b, inputs=x)
+    folded = output_map(conv, 0, (0, 0), (1, 1), weight=folded_w, bias=folded_b, input=x)
     assert sp.simplify(gamma * (y - mu) / sigma + beta - folded) == 0
 
 

@@ -76,9 +76,10 @@ def output_map(
     position: Sequence[int],
     input_size: Sequence[int],
     *,
-    weights: Any = None,
+    weight: Any = None,
     bias: Any = None,
-    inputs: Any = None,
+    input: Any = None,
+    **renamed: Any,
 ) -> sp.Expr:
     """Output map ``o`` of ``conv`` at ``position`` (row, col) for an input of ``input_size`` (H, W).
 
@@ -86,7 +87,7 @@ def output_map(
 
     >>> output_map(Conv2d(4, 2, 1, groups=2, bias=False), 1, (0, 0), (1, 1))   # group 1 reads maps 2, 3
     w_{1,0,0,0}*x_{2,0,0} + w_{1,1,0,0}*x_{3,0,0}
-    >>> output_map(Conv2d(2, 1, 1), 0, (0, 0), (1, 1), weights=[[[[2]], [[3]]]], bias=[1], inputs=[[[5]], [[7]]])
+    >>> output_map(Conv2d(2, 1, 1), 0, (0, 0), (1, 1), weight=[[[[2]], [[3]]]], bias=[1], input=[[[5]], [[7]]])
     32
 
     Args:
@@ -94,17 +95,19 @@ def output_map(
         o: the output map, 0 .. C_out - 1.
         position: the output position (row, col).
         input_size: the input's (H, W).
-        weights: values for the weights, shape (C_out, C_in/groups, k_h, k_w); symbols ``w`` by default.
+        weight: values for the weights, shape (C_out, C_in/groups, k_h, k_w); symbols ``w`` by default.
         bias: values for the biases, shape (C_out,); symbols ``b`` by default when the conv has a bias.
-        inputs: values for the input, shape (C_in, H, W); symbols ``x`` by default.
+        input: values for the input, shape (C_in, H, W); symbols ``x`` by default. (``weight`` and ``input``
+            are ``conv2d``'s names; the former ``weights=`` and ``inputs=`` are still accepted.)
     """
     check_conv(conv)
     o = check_map(conv, o)
     pos, size, _ = check_geometry(conv, position, input_size)
-    if weights is None and bias is None and inputs is None:
+    weight, input = _renamed_operands(weight, input, renamed, "output_map")
+    if weight is None and bias is None and input is None:
         return _symbolic_map(conv, o, pos, size)
     _ensure_derivation_fits(conv, size, 1)
-    return Operands(conv, size, weights, bias, inputs).build(o, pos)
+    return Operands(conv, size, weight, bias, input).build(o, pos)
 
 
 def output_maps(
@@ -112,9 +115,10 @@ def output_maps(
     position: Sequence[int],
     input_size: Sequence[int],
     *,
-    weights: Any = None,
+    weight: Any = None,
     bias: Any = None,
-    inputs: Any = None,
+    input: Any = None,
+    **renamed: Any,
 ) -> tuple[sp.Expr, ...]:
     """All C_out output maps at one position (operands converted once).
 
@@ -124,7 +128,8 @@ def output_maps(
     check_conv(conv)
     pos, size, _ = check_geometry(conv, position, input_size)
     _ensure_derivation_fits(conv, size, conv.out_channels)
-    ops = Operands(conv, size, weights, bias, inputs)
+    weight, input = _renamed_operands(weight, input, renamed, "output_maps")
+    ops = Operands(conv, size, weight, bias, input)
     return tuple(ops.build(o, pos) for o in range(conv.out_channels))
 
 
@@ -132,9 +137,10 @@ def output_tensor(
     conv: Conv2d,
     input_size: Sequence[int],
     *,
-    weights: Any = None,
+    weight: Any = None,
     bias: Any = None,
-    inputs: Any = None,
+    input: Any = None,
+    **renamed: Any,
 ) -> sp.ImmutableDenseNDimArray:
     """Every output map at every position, shape (C_out, H_out, W_out); for small sizes.
 
@@ -144,9 +150,22 @@ def output_tensor(
     check_conv(conv)
     _, size, (ho, wo) = check_geometry(conv, (0, 0), input_size)
     _ensure_derivation_fits(conv, size, conv.out_channels * ho * wo)
-    ops = Operands(conv, size, weights, bias, inputs)
+    weight, input = _renamed_operands(weight, input, renamed, "output_tensor")
+    ops = Operands(conv, size, weight, bias, input)
     flat = [ops.build(o, (r, c)) for o in range(conv.out_channels) for r in range(ho) for c in range(wo)]
     return sp.ImmutableDenseNDimArray(flat, (conv.out_channels, ho, wo))
+
+
+def _renamed_operands(weight: Any, input: Any, renamed: dict[str, Any], who: str) -> tuple[Any, Any]:
+    """``weight`` and ``input``, also taken under their former names ``weights``/``inputs`` (for callers written
+    before the vocabulary settled on ``conv2d``'s names)."""
+    unknown = sorted(set(renamed) - {"weights", "inputs"})
+    if unknown:
+        raise VerifierTypeError(f"{who}() got an unexpected keyword argument {unknown[0]!r}")
+    for old, new, value in (("weights", "weight", weight), ("inputs", "input", input)):
+        if old in renamed and value is not None:
+            raise VerifierTypeError(f"{who}() got both {new}= and its former name {old}=: pass {new}= only")
+    return renamed.get("weights", weight), renamed.get("inputs", input)
 
 
 # -- how the sums are found and built -------------------------------------------------------------
@@ -301,16 +320,16 @@ def _integers_only(
 class Operands:
     """Flat weights, biases and inputs for one conv and input size, converted once."""
 
-    def __init__(self, conv: Conv2d, size: Pair, weights: Any, bias: Any, inputs: Any) -> None:
+    def __init__(self, conv: Conv2d, size: Pair, weight: Any, bias: Any, input: Any) -> None:
         self.conv = conv
         self.size = size
         if bias is not None and not conv.bias:
             raise VerifierError(f"bias was given but {conv!r} has bias=False")
         shape = (conv.in_channels, *size)
         raw_w = (
-            flat_symbols("w", conv.weight_shape) if weights is None else _entries(weights, conv.weight_shape, "weights")
+            flat_symbols("w", conv.weight_shape) if weight is None else _entries(weight, conv.weight_shape, "weight")
         )
-        raw_x = flat_symbols("x", shape) if inputs is None else _entries(inputs, shape, "inputs")
+        raw_x = flat_symbols("x", shape) if input is None else _entries(input, shape, "input")
         raw_b: Sequence[Any] | None = None
         if conv.bias:
             raw_b = (
@@ -330,8 +349,8 @@ class Operands:
                 None if raw_b is None else [_py_number(e) for e in raw_b],
             )
         convert = self.symbols_only or self.numbers is not None
-        self.w = tuple(raw_w) if convert else tuple(_exact(e, "weights") for e in raw_w)
-        self.x = tuple(raw_x) if convert else tuple(_exact(e, "inputs") for e in raw_x)
+        self.w = tuple(raw_w) if convert else tuple(_exact(e, "weight") for e in raw_w)
+        self.x = tuple(raw_x) if convert else tuple(_exact(e, "input") for e in raw_x)
         self.b = None if raw_b is None else (tuple(raw_b) if convert else tuple(_exact(e, "bias") for e in raw_b))
         self._plans: dict[Pair, list[tuple[int, int]]] = {}
         self.integers = _integers_only(self.numbers)

@@ -53,7 +53,7 @@ def _depthwise(found: Findings) -> None:
     w = symbol_ndarray("w", ordinary.weight_shape)
     relabelled = np.empty(depthwise.weight_shape, dtype=object)
     relabelled[:, 0, 0, 0] = w[:, :, 0, 0].T.ravel()
-    dw_maps = sym.output_maps(depthwise, S.PIXEL, S.SIZE, weights=relabelled)
+    dw_maps = sym.output_maps(depthwise, S.PIXEL, S.SIZE, weight=relabelled)
     single = sum(isinstance(e, sp.Mul) and len(e.args) == 2 for e in dw_maps)
     found.equal(
         "checked", f"each of the {n1 * r:,} depthwise maps is one product", "single products", len(dw_maps), single
