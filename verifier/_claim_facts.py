@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import sympy
 
+from . import numeric, symbolic
 from .spec import Bottleneck, Conv2d
 from .symbolic.linalg import rank_lower_bound
 
@@ -131,30 +132,26 @@ def index(array: Any) -> dict[Any, tuple[int, ...]]:
 
 
 @functools.cache
-def derive(conv: Conv2d, size: tuple[int, int]) -> Derived:
-    """Derive every output map of ``conv`` on a ``size`` input with the symbolic engine."""
-    from . import symbolic
-
+def derive(conv: Conv2d, input_size: tuple[int, int]) -> Derived:
+    """Derive every output map of ``conv`` on an ``input_size`` (H, W) input with the symbolic engine."""
     w_index = index(weight_tensor(conv))
-    inputs = symbolic.input_tensor(conv.in_channels, *size)
+    inputs = symbolic.input_tensor(conv.in_channels, *input_size)
     x_index = index(inputs)
-    ho, wo = conv.output_size(*size)
+    ho, wo = conv.output_size(*input_size)
     maps = {}
     biases = 0
     for r, c in itertools.product(range(ho), range(wo)):
         # the default symbols are the tensors' own, so the engine need not convert operands on every call
-        for o, expr in enumerate(symbolic.output_maps(conv, (r, c), size)):
+        for o, expr in enumerate(symbolic.output_maps(conv, (r, c), input_size)):
             products, others = _split(expr, w_index, x_index)
             maps[(o, (r, c))] = products
             biases += others
-    return Derived(conv, size, maps, biases)
+    return Derived(conv, input_size, maps, biases)
 
 
 @functools.cache
 def weight_tensor(conv: Conv2d) -> Any:
     """The symbolic engine's OIHW weight tensor of ``conv``."""
-    from . import symbolic
-
     return symbolic.weight_tensor(conv)
 
 
@@ -227,17 +224,15 @@ def expansion_ranks() -> dict[str, int]:
 # -- second paths: the NumPy engine on arrays built here, and counts read off the derived maps ----------------
 
 
-def engine_output(c_in: int, c_out: int, size: tuple[int, int] = (1, 1), groups: int = 1) -> np.ndarray:
+def engine_output(c_in: int, c_out: int, input_size: tuple[int, int] = (1, 1), groups: int = 1) -> np.ndarray:
     """The NumPy engine's 1x1 conv of random integer maps: shape (1, c_out, H, W), exact.
 
     The arrays are built from the two numbers given, not from a spec, so their shapes are a second path.
     """
-    from .numeric import conv2d
-
     rng = np.random.default_rng(_SEED)
-    x = _ints(rng, (1, c_in, *size))
+    x = _ints(rng, (1, c_in, *input_size))
     w = _ints(rng, (c_out, c_in // groups, 1, 1))
-    out: np.ndarray = conv2d(x, w, groups=groups)
+    out: np.ndarray = numeric.conv2d(x, w, groups=groups)
     return out
 
 
@@ -256,8 +251,6 @@ def pixel_function_inputs(conv: Conv2d, position: tuple[int, int] = (0, 0)) -> s
 def engine_depends_only_on_pixel(conv: Conv2d) -> bool:
     """Whether conv, BatchNorm and ReLU (the NumPy engine) give the same maps at pixel (0, 0) whatever the other
     pixels hold: then the values there are a function of the C_in numbers of that pixel."""
-    from .numeric import batch_norm, conv2d, relu
-
     rng = np.random.default_rng(_SEED + 1)
     c_in, c_out = conv.in_channels, conv.out_channels
     w = _ints(rng, (c_out, c_in, 1, 1)).astype(np.float64)
@@ -269,7 +262,7 @@ def engine_depends_only_on_pixel(conv: Conv2d) -> bool:
     other[:, :, 0, 1] = _ints(rng, (1, c_in))
 
     def block(v: np.ndarray) -> np.ndarray:
-        out: np.ndarray = relu(batch_norm(conv2d(v, w), mean, var, gamma, beta))
+        out: np.ndarray = numeric.relu(numeric.batch_norm(numeric.conv2d(v, w), mean, var, gamma, beta))
         return out
 
     return bool(np.array_equal(block(x)[:, :, 0, 0], block(other)[:, :, 0, 0]))

@@ -234,7 +234,7 @@ def table(conv: Conv2d, position: Sequence[int], input_size: Sequence[int]) -> t
     ([[[0, 0, 0, 0, 0, 0, 0], [0, 1, 0, 0, 1, 0, 0]]], [[True, True]])
     """
     at = sizes(conv, input_size)
-    per_group = conv.out_per_group
+    out_per_group = conv.out_per_group
     o_all = np.arange(conv.out_channels)[:, None]
     jj, uu, vv = (
         a.ravel()[None, :]
@@ -256,8 +256,8 @@ def table(conv: Conv2d, position: Sequence[int], input_size: Sequence[int]) -> t
         at[pad_left],
         at[H],
         at[W],
-        o_all // per_group,
-        o_all % per_group,
+        o_all // out_per_group,
+        o_all % out_per_group,
         jj,
         uu,
         vv,
