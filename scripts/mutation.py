@@ -40,14 +40,13 @@ SYMBOLIC_TESTS = (
 )
 #: module -> (file to mutate, test files that judge it). The tests are the module's own and the hardening ones.
 MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "spec": ("verifier/spec.py", ("tests/test_spec.py", "tests/test_hardening_spec.py")),
+    "spec": ("verifier/spec.py", ("tests/test_spec.py",)),
     "models": (
         "verifier/models.py",
         (
             "tests/test_models.py",
             "tests/test_models_surface.py",
             "tests/test_cli_count.py",
-            "tests/test_hardening_models.py",
         ),
     ),
     "numeric.functional": (
