@@ -13,8 +13,11 @@ from typing import Any
 
 import pytest
 import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from verifier import VerifierError
+from verifier import Conv2d, VerifierError, VerifierTypeError
+from verifier import symbolic as sym
 from verifier.symbolic.tensors import symbol_grid
 
 
@@ -84,3 +87,49 @@ def test_a_larger_grid_shows_its_shape_count_and_end_entries() -> None:
     assert repr(symbol_grid("v", (5, 13))) == (
         "SymbolArray(shape=(5, 13), 65 entries: v_{0,0}, v_{0,1}, v_{0,2}, ..., v_{4,12})"
     )
+
+
+# -- folded from the hardening tests: test_hardening_symbolic.py --------------------
+FAST = settings(max_examples=25, deadline=None)
+
+
+CONV = Conv2d(2, 3, 1)
+
+
+@pytest.mark.parametrize("name", ["1x", "x y", "__import__('os')", "x+1", "", "x_1", "w'"])
+def test_symbol_names_are_plain_identifiers_only(name: str) -> None:
+    message = f"name must be a letter followed by letters or digits, or a LaTeX command like '\\gamma', got {name!r}"
+    with pytest.raises(VerifierError, match=re.escape(message)):
+        sym.weight_tensor(CONV, name=name)
+    with pytest.raises(VerifierError, match=re.escape(message)):
+        sym.input_tensor(1, 1, 1, name=name)
+
+
+@pytest.mark.parametrize("name", [3, None, b"w", ["w"]])
+def test_symbol_names_must_be_strings(name: Any) -> None:
+    with pytest.raises(VerifierTypeError, match=re.escape(f"name must be a str, got {name!r} ({type(name).__name__})")):
+        sym.weight_tensor(CONV, name=name)
+
+
+@FAST
+@given(
+    parameter=st.sampled_from(["channels", "height", "width"]),
+    value=st.one_of(st.integers(max_value=0), st.floats(), st.booleans(), st.text(max_size=2), st.none()),
+)
+def test_input_tensor_sizes_must_be_positive_ints(parameter: str, value: Any) -> None:
+    sizes: dict[str, Any] = {"channels": 1, "height": 1, "width": 1, parameter: value}
+    with pytest.raises(VerifierError) as info:
+        sym.input_tensor(**sizes)
+    assert str(info.value).startswith(f"{parameter} must be a positive int, got {value!r}")
+
+
+# -- names are matched whole ------------------------------------------------------------------------------------
+@FAST
+@given(
+    name=st.one_of(st.from_regex(r"[A-Za-z][A-Za-z0-9]{0,4}", fullmatch=True), st.sampled_from(["\\gamma", "\\beta"])),
+    tail=st.sampled_from(["\n", " ", "\t", "\r\n", "\x00", "_"]),
+)
+def test_a_name_with_anything_after_it_is_refused(name: str, tail: str) -> None:
+    assert sym.input_tensor(1, 1, 1, name=name)[0, 0, 0] == sp.Symbol(f"{name}_{{0,0,0}}")
+    with pytest.raises(VerifierError, match=re.escape(f"got {name + tail!r}")):
+        sym.input_tensor(1, 1, 1, name=name + tail)
