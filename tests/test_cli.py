@@ -43,7 +43,7 @@ def test_a_reader_that_closes_the_pipe_early_gets_no_traceback() -> None:
     assert producer.returncode == 0
 
 
-# -- folded from the hardening tests: test_hardening_cli.py --------------------
+# -- hardening: bad input, edge cases and attacks ------------------------------------------------------
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -402,7 +402,7 @@ def test_the_engine_performs_the_closed_form_macs_for_any_configuration(
     assert run.macs_performed == run.macs_closed_form == hand_counts_total((kind, layers, groups, wpg), variant, hw)
 
 
-# -- folded from the hardening tests: test_hardening_models.py --------------------
+# -- hardening: bad input, edge cases and attacks ------------------------------------------------------
 FAST = settings(max_examples=25, deadline=None)
 
 

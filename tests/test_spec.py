@@ -158,7 +158,7 @@ def test_derived_quantities_match_an_enumeration_of_one_window(conv: Conv2d) -> 
     assert conv.weight_count == conv.out_channels * len(taps)
 
 
-# -- folded from the hardening tests: test_hardening_spec.py --------------------
+# -- hardening: bad input, edge cases and attacks ------------------------------------------------------
 FAST = settings(max_examples=40, deadline=None)
 
 

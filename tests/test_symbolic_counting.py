@@ -190,7 +190,7 @@ def test_jacobian_of_a_1x1_conv_is_its_weight_matrix():
     assert jacobian(maps, x) == sp.Matrix(maps).jacobian(x)
 
 
-# -- folded from the hardening tests: test_hardening_symbolic.py --------------------
+# -- hardening: bad input, edge cases and attacks ------------------------------------------------------
 # -- strings never reach SymPy's parser; non-finite and non-integer values are refused -------------------------
 POISON = "__import__('builtins').__dict__.__setitem__('VERIFIER_POISONED', 1) or x"
 

@@ -213,7 +213,7 @@ def test_weight_and_input_are_conv2ds_names_and_the_former_names_give_the_same_m
         output_map(conv, 0, (0, 0), (1, 1), weigths=w)
 
 
-# -- folded from the hardening tests: test_hardening_symbolic.py --------------------
+# -- hardening: bad input, edge cases and attacks ------------------------------------------------------
 FAST = settings(max_examples=25, deadline=None)
 
 

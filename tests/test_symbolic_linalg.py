@@ -103,7 +103,7 @@ def test_a_jacobian_has_zeros_for_the_variables_a_map_does_not_use() -> None:
     assert all(isinstance(entry, sp.Expr) for entry in jacobian(maps, variables))
 
 
-# -- folded from the hardening tests: test_hardening_symbolic.py --------------------
+# -- hardening: bad input, edge cases and attacks ------------------------------------------------------
 FAST = settings(max_examples=25, deadline=None)
 
 

@@ -89,7 +89,7 @@ def test_a_larger_grid_shows_its_shape_count_and_end_entries() -> None:
     )
 
 
-# -- folded from the hardening tests: test_hardening_symbolic.py --------------------
+# -- hardening: bad input, edge cases and attacks ------------------------------------------------------
 FAST = settings(max_examples=25, deadline=None)
 
 

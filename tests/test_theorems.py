@@ -300,7 +300,7 @@ def test_two_3x3_convs_at_256_maps_have_the_proved_count_of_symbols():
             cached.cache_clear()
 
 
-# -- folded from the hardening tests: test_hardening_theorems.py --------------------
+# -- hardening: bad input, edge cases and attacks ------------------------------------------------------
 THEOREM_IDS = [t.id for t in THEOREMS]
 
 
