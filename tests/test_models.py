@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from verifier import BasicBlock, Bottleneck, VerifierError, VerifierTypeError
+from verifier import BasicBlock, Bottleneck, Conv2d, VerifierError, VerifierTypeError
 from verifier.conventions import CONVENTIONS, KERAS_PUBLISHED, PUBLISHED, get_convention, reconcile
 from verifier.execute import MacCounter, run_counted
 from verifier.layers import AdaptiveAvgPool2d, Linear, MaxPool2d, side_counts
@@ -40,15 +40,23 @@ TORCHVISION_PARAMS = {
     "wide_resnet50_2": 68_883_240,
 }
 
-# The family as torchvision's builders define it: block kind, blocks per stage, groups, width per group.
-FAMILY = {
+# Each model's blocks per stage (conv2_x .. conv5_x) as published, not as the package defines them:
+# - ResNet-18 .. 152: He, Zhang, Ren, Sun, "Deep Residual Learning for Image Recognition" (CVPR 2016,
+#   arXiv:1512.03385), Table 1, the "x 2", "x 3", ... multipliers of each stage's building block.
+# - ResNeXt-50 (32x4d): Xie, Girshick, Dollar, Tu, He, "Aggregated Residual Transformations for Deep Neural
+#   Networks" (CVPR 2017, arXiv:1611.05431), Table 1: ResNet-50's stages, cardinality C = 32, width d = 4.
+# - Wide ResNet-50-2: Zagoruyko, Komodakis, "Wide Residual Networks" (BMVC 2016, arXiv:1605.07146), as
+#   torchvision's docs for wide_resnet50_2 describe it: ResNet-50 with the bottleneck's inner width doubled
+#   (64 * 2 = 128 per group).
+# Entries: (block kind, blocks per stage, groups, width per group).
+PUBLISHED_BLOCKS = {
     "resnet18": ("basic", (2, 2, 2, 2), 1, 64),
     "resnet34": ("basic", (3, 4, 6, 3), 1, 64),
     "resnet50": ("bottleneck", (3, 4, 6, 3), 1, 64),
     "resnet101": ("bottleneck", (3, 4, 23, 3), 1, 64),
     "resnet152": ("bottleneck", (3, 8, 36, 3), 1, 64),
     "resnext50_32x4d": ("bottleneck", (3, 4, 6, 3), 32, 4),
-    "wide_resnet50_2": ("bottleneck", (3, 4, 6, 3), 1, 128),
+    "wide_resnet50_2": ("bottleneck", (3, 4, 6, 3), 1, 2 * 64),
 }
 
 
@@ -65,7 +73,7 @@ def hand_counts(
     ``name`` is a member of the family or a (kind, layers, groups, width per group) tuple; the input is a
     square ``hw`` x ``hw`` image, batch 1.
     """
-    kind, layers, groups, wpg = FAMILY[name] if isinstance(name, str) else name
+    kind, layers, groups, wpg = PUBLISHED_BLOCKS[name] if isinstance(name, str) else name
     stages: dict[str, dict[str, int]] = {}
     h = _out(hw, 7, 2, 3)
     stem = {"params": 7 * 7 * 3 * 64 + 2 * 64, "macs": h * h * 7 * 7 * 3 * 64, "bn": 64 * h * h, "add": 0}
@@ -102,6 +110,16 @@ def hand_counts(
         stages[f"layer{stage}"] = st
     stages["head"] = {"params": c * 1000 + 1000, "macs": c * 1000, "bn": 0, "add": 0}
     return stages
+
+
+@pytest.mark.parametrize("name", ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152"])
+def test_weighted_layers_number_the_depth_in_the_models_name(name: str) -> None:
+    """The paper names each network by its weighted layers: the stem conv, every main-path conv and the fc."""
+    net = resnet(name)
+    main_path_convs = [row for row in net.rows() if isinstance(row.layer, Conv2d) and ".downsample." not in row.name]
+    assert len(main_path_convs) + 1 == int(name.removeprefix("resnet"))
+    per_stage = [len([b for b, _ in net.blocks() if b.startswith(f"layer{s}.")]) for s in (1, 2, 3, 4)]
+    assert (net.block, tuple(per_stage)) == PUBLISHED_BLOCKS[name][:2]
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
@@ -189,7 +207,7 @@ def test_paper_table1_is_missed_by_v1_5_for_bottleneck_networks(name: str) -> No
 @pytest.mark.parametrize("name", list(KERAS_PUBLISHED))
 def test_keras_total_is_pytorch_plus_conv_biases_plus_moving_statistics(name: str) -> None:
     net = resnet(name, "v1")
-    kind, layers, _, _ = FAMILY[name]
+    kind, layers, _, _ = PUBLISHED_BLOCKS[name]
     # conv biases by hand: one per output map of every conv (stem, 3 per block, one projection per stage)
     biases = 64 + sum(n * (p + p + 4 * p) + 4 * p for p, n in zip((64, 128, 256, 512), layers, strict=True))
     k = keras_count(net)
