@@ -44,7 +44,7 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
         "verifier/models.py",
         (
             "tests/test_models.py",
-            "tests/test_models_surface.py",
+            "tests/test_tables.py",
             "tests/test_cli_count.py",
         ),
     ),
