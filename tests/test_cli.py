@@ -104,7 +104,7 @@ VALIDATION_CASES = [
     (["derive", "--padding", "-1"], ("--padding", "-1")),
     (["derive", "--groups", "3"], ("groups", "256", "3")),
     (["derive", "--input", "0x1"], ("--input", "'0x1'")),
-    (["derive", "--input", "3"], ("--input", "'3'")),
+    (["derive", "--input", "3x"], ("--input", "'3x'")),
     (["derive", "--position", "a"], ("--position", "'a'")),
     (["derive", "--position", "99,99"], ("--position", "(99, 99)", "outside")),
     (["count", "foo"], ("MODEL", "'foo'", "resnet50", "bottleneck", "conv")),

@@ -308,3 +308,11 @@ def test_count_conv_takes_the_same_conv_options_as_derive(capsys: pytest.Capture
     assert data["macs"] == 9 * 7 * 6 * (2 * 3 * 1) == conv.macs((1, 4, 9, 7))
     derived = run_json(["derive", *argv, "--groups", "2", "--input", "9x7", "--map", "5"], capsys)
     assert derived["conv"] == repr(conv)
+
+
+def test_derive_and_count_read_input_sizes_the_same_way(capsys: pytest.CaptureFixture[str]) -> None:
+    one_int = run_json(["derive", "--kernel", "3", "--input", "5"], capsys)
+    pair = run_json(["derive", "--kernel", "3", "--input", "5x5"], capsys)
+    assert one_int["input_size"] == pair["input_size"] == [5, 5]
+    counted = run_json(["count", "conv", "--in", "256", "--out", "64", "--kernel", "3", "--input", "5"], capsys)
+    assert counted["input_shape"] == [1, 256, 5, 5]

@@ -62,7 +62,7 @@ class Derived:
     """
 
     conv: Conv2d
-    size: tuple[int, int]
+    input_size: tuple[int, int]
     maps: dict[tuple[int, tuple[int, int]], dict[tuple[int, int, int], list[tuple[int, ...]]]]
     biases: int
 

@@ -101,6 +101,21 @@ def ints(option: str, text: Any, allow_words: tuple[str, ...] = ()) -> Any:
     raise VerifierError(f"{option} must be {allowed}, got {text!r}")
 
 
+def parse_size(text: str | None, default: tuple[int, int]) -> tuple[int, int]:
+    """``"224x224"`` or ``"224"`` as (H, W); bad text is a VerifierError quoting it.
+
+    >>> parse_size("56x28", (1, 1)), parse_size("7", (1, 1)), parse_size(None, (224, 224))
+    ((56, 28), (7, 7), (224, 224))
+    """
+    if text is None:
+        return default
+    match = re.fullmatch(r"\s*(\d+)\s*(?:[xX]\s*(\d+)\s*)?", text)
+    if not match or int(match.group(1)) < 1 or (match.group(2) is not None and int(match.group(2)) < 1):
+        raise VerifierError(f"--input must be HxW with positive integers (e.g. 224x224) or one size, got {text!r}")
+    h = int(match.group(1))
+    return h, int(match.group(2)) if match.group(2) is not None else h
+
+
 def conv_from_args(args: argparse.Namespace) -> Conv2d:
     """The conv the options describe (options left at None take torch's defaults); errors name the options."""
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import re
 from typing import Any
 
 from .._count_check import Recount, recount
@@ -16,7 +15,7 @@ from ..progress import Progress
 from ..report import Report, Table
 from ..spec import BasicBlock, Bottleneck, Conv2d, LayerRow
 from ..tables import layer_report, shape_text
-from ._conv_options import add_conv_arguments, conv_from_args, ints
+from ._conv_options import add_conv_arguments, conv_from_args, ints, parse_size
 
 HELP = "count parameters and multiply-adds of a ResNet, a block or one conv, layer by layer"
 
@@ -47,21 +46,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also run the NumPy engine once (float32, random weights) and count the multiply-adds it performs",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the random weights for --execute")
-
-
-def parse_size(text: str | None, default: tuple[int, int]) -> tuple[int, int]:
-    """``"224x224"`` or ``"224"`` as (H, W); bad text is a VerifierError quoting it.
-
-    >>> parse_size("56x28", (1, 1)), parse_size("7", (1, 1)), parse_size(None, (224, 224))
-    ((56, 28), (7, 7), (224, 224))
-    """
-    if text is None:
-        return default
-    match = re.fullmatch(r"\s*(\d+)\s*(?:[xX]\s*(\d+)\s*)?", text)
-    if not match or int(match.group(1)) < 1 or (match.group(2) is not None and int(match.group(2)) < 1):
-        raise VerifierError(f"--input must be HxW with positive integers (e.g. 224x224) or one size, got {text!r}")
-    h = int(match.group(1))
-    return h, int(match.group(2)) if match.group(2) is not None else h
 
 
 def build(args: argparse.Namespace) -> tuple[ResNet | Bottleneck | BasicBlock | Conv2d, tuple[int, ...]]:

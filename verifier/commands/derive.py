@@ -16,7 +16,7 @@ from ..report import Report
 from ..spec import Conv2d
 from ..symbolic import count_multiplications, output_map, taps
 from ..symbolic.derive import check_geometry, check_map
-from ._conv_options import add_conv_arguments, conv_from_args, in_option_names
+from ._conv_options import add_conv_arguments, conv_from_args, in_option_names, parse_size
 
 HELP = "print the derived formula of one output map of a conv (default: 1x1 conv 256 -> 64, map 0)"
 
@@ -51,16 +51,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--full", action="store_true", help="print every product, not the first and last ones")
 
 
-def _size(text: str) -> tuple[int, int]:
-    match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
-    if not match:
-        raise VerifierError(f"--input must be HxW with positive ints, like 56x56, got {text!r}")
-    h, w = int(match[1]), int(match[2])
-    if h < 1 or w < 1:
-        raise VerifierError(f"--input must be HxW with positive ints, like 56x56, got {text!r}")
-    return h, w
-
-
 def _position(text: str) -> tuple[int, int]:
     match = re.fullmatch(r"\s*(\d+)\s*,\s*(\d+)\s*", text)
     if not match:
@@ -72,7 +62,7 @@ def _build(args: argparse.Namespace) -> tuple[Conv2d, int, tuple[int, int], tupl
     try:
         conv = conv_from_args(args)
         # without --input, the kernel's extent: the centre output then sees every tap
-        size = conv.kernel_extent if args.input is None else _size(args.input)
+        size = parse_size(args.input, conv.kernel_extent)
         ho, wo = conv.output_size(*size)
         position = (ho // 2, wo // 2) if args.position is None else _position(args.position)
         check_map(conv, args.map)  # --map and --position, without listing the taps
