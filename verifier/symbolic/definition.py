@@ -239,7 +239,7 @@ def table(conv: Conv2d, position: Sequence[int], input_size: Sequence[int]) -> t
     jj, uu, vv = (
         a.ravel()[None, :]
         for a in np.meshgrid(
-            np.arange(conv.in_channels // conv.groups), np.arange(at[k_h]), np.arange(at[k_w]), indexing="ij"
+            np.arange(conv.in_per_group), np.arange(at[k_h]), np.arange(at[k_w]), indexing="ij"
         )
     )
     values = (

@@ -33,7 +33,7 @@ def _numbers(found: Findings, conv: Conv2d) -> None:
     sh, sw = conv.stride_pair
     size = (2 * sh, 2 * sw)
     gen = S.rng()
-    wt = gen.integers(-9, 10, size=(conv.out_channels, conv.in_channels // conv.groups, 1, 1), dtype=np.int64)
+    wt = gen.integers(-9, 10, size=conv.weight_shape, dtype=np.int64)
     x = gen.integers(-9, 10, size=(conv.in_channels, *size), dtype=np.int64)
     ho, wo = D.output_size(conv, size)
     matrix = dense(conv, wt) @ x[:, ::sh, ::sw][:, :ho, :wo].reshape(conv.in_channels, -1)
