@@ -77,19 +77,19 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
     ),
     "symbolic.tensors": (
         "verifier/symbolic/tensors.py",
-        (*SYMBOLIC_TESTS, "tests/test_symbolic_fastpaths.py", "tests/test_symbolic_tensors.py"),
+        (*SYMBOLIC_TESTS, "tests/test_symbolic_tensors.py"),
     ),
     "symbolic._sympy_fast": (
         "verifier/symbolic/_sympy_fast.py",
-        (*SYMBOLIC_TESTS, "tests/test_symbolic_sympy_fast.py", "tests/test_symbolic_fastpaths.py"),
+        (*SYMBOLIC_TESTS, "tests/test_symbolic_sympy_fast.py", "tests/test_symbolic_tensors.py"),
     ),
     "symbolic.derive": (
         "verifier/symbolic/derive.py",
-        (*SYMBOLIC_TESTS, "tests/test_symbolic_limits.py", "tests/test_symbolic_fastpaths.py"),
+        SYMBOLIC_TESTS,
     ),
     "symbolic.counting": (
         "verifier/symbolic/counting.py",
-        (*SYMBOLIC_TESTS, "tests/test_symbolic_fastpaths.py", "tests/test_symbolic_linear_terms.py"),
+        SYMBOLIC_TESTS,
     ),
     "symbolic.linalg": ("verifier/symbolic/linalg.py", (*SYMBOLIC_TESTS, "tests/test_symbolic_linalg.py")),
 }

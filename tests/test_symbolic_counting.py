@@ -28,6 +28,7 @@ from verifier.symbolic import (
     rank_lower_bound,
     symbol_grid,
     taps,
+    tensors,
     weight_tensor,
 )
 
@@ -218,3 +219,116 @@ def test_a_nonlinear_term_is_refused_by_name() -> None:
 def test_linear_forms_refuse_strings_by_type(call: Any) -> None:
     with pytest.raises(VerifierTypeError, match=re.escape("expr must be a SymPy expression, got ")):
         call()
+
+
+# -- shortcuts, each against the plain route ------------------------------------------------------------
+def test_linear_coefficients_sum_a_variable_met_in_several_terms():
+    a, b, c, x, y = sp.symbols("a b c x y")
+    expr = sp.Add(a * x, b * x, 2 * c * x, b * y, 5, evaluate=False)
+    const, coeffs = linear_coefficients(expr, [x, y])
+    assert const == 5 and coeffs == {x: a + b + 2 * c, y: b}
+    assert sp.expand(const + sum(k * v for v, k in coeffs.items()) - expr) == 0
+
+
+def test_counts_over_nested_lists_equal_counts_of_each_part():
+    w = tensors.symbol_grid("w", (3, 2))
+    exprs = [w[0, 0] * w[1, 1], [w[2, 0] ** 3, sp.Integer(4)], w]
+    assert count_free_symbols(exprs) == 6
+    assert count_multiplications(exprs) == 1 + 2
+    assert count_free_symbols([list(w), [w[0, 0]]]) == 6
+
+
+def test_free_symbols_agree_with_sympys_including_bound_variables():
+    from verifier.symbolic import free_symbols
+
+    x, y, z, n = sp.symbols("x y z n")
+    k = sp.Symbol("k", integer=True)
+    exprs = [
+        sp.Sum(x * n, (n, 0, 3)) + y**2 * z,  # n is bound inside the sum, free nowhere else
+        sp.Integral(x * y, (x, 0, 1)) * x,  # x bound inside, free outside
+        sp.Integer(3),
+        2 * x ** (y + 1) - sp.Rational(1, 2) * k,
+        sp.sin(z) * sp.Max(x, 0),
+        sp.Lambda(x, x + y),
+    ]
+    for expr in exprs:
+        assert free_symbols(expr) == expr.free_symbols
+    assert free_symbols(exprs) == set().union(*(e.free_symbols for e in exprs))
+
+
+# -- linear terms and multiplication counts --------------------------------------------------------------
+a, b, c, x, y, z = sp.symbols("a b c x y z")
+
+
+def _by_derivatives(expr: sp.Expr, variables: list[sp.Symbol]) -> tuple[sp.Expr, dict[sp.Symbol, sp.Expr]]:
+    """The constant and the coefficients of a linear form, by setting the variables to 0 and differentiating."""
+    constant = expr.subs({v: 0 for v in variables})
+    return constant, {v: sp.diff(expr, v) for v in variables if expr.has(v)}
+
+
+@pytest.mark.parametrize(
+    ("expr", "variables"),
+    [
+        (x * y, [x]),  # the variable x sorts before its coefficient y
+        (x * y + x * z, [x]),  # and meets x again in a second term
+        (x * y + 3 * x + x * z, [x]),
+        (x * y + a * b, [x]),  # a product of two non-variables is part of the constant
+        (a * x + b * x, [x]),  # the coefficient sorts first, twice
+        (a * b + c, [x, y]),
+        ((a + 1) * x, [x, y]),  # a coefficient that is a sum
+        ((a + 1) * x + a * x, [x, y]),
+        (sp.sqrt(2) * a * x + b, [x, y]),  # three factors, one of them a root
+        (a**2 * x + a * y + 7, [x, y]),
+        (x + y + a, [x, y]),
+        (sp.Integer(5), [x, y]),
+    ],
+    ids=str,
+)
+def test_coefficients_equal_the_derivatives(expr: sp.Expr, variables: list[sp.Symbol]) -> None:
+    constant, coeffs = linear_coefficients(expr, variables)
+    expected_constant, expected = _by_derivatives(expr, variables)
+    assert sp.expand(constant - expected_constant) == 0
+    assert set(coeffs) == set(expected)
+    assert all(sp.expand(coeffs[v] - expected[v]) == 0 for v in expected)
+    assert linear_coefficients(expr, frozenset(variables)) == (constant, coeffs)
+
+
+@pytest.mark.parametrize("expr", [x * y, x * y + z, sp.Mul(x, y, evaluate=False), a * x * y], ids=str)
+def test_a_product_of_two_variables_is_refused_naming_the_term(expr: sp.Expr) -> None:
+    term = next(t for t in sp.Add.make_args(expr) if t.has(x) and t.has(y))
+    with pytest.raises(VerifierError, match=re.escape(f"expression is not linear in the variables: term {term}")):
+        linear_coefficients(expr, [x, y])
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [x**2 * a, sp.Mul(x**2, a, evaluate=False), sp.Mul(sp.sin(x), a, evaluate=False), a * (x + 1) * y],
+    ids=str,
+)
+def test_a_variable_inside_another_factor_is_refused_however_the_factors_are_ordered(expr: sp.Expr) -> None:
+    with pytest.raises(VerifierError, match=r"^expression is not linear in the variables: term "):
+        linear_coefficients(expr, [x, y])
+
+
+def test_a_string_is_refused_with_its_type() -> None:
+    with pytest.raises(VerifierTypeError, match=re.escape("expr must be a SymPy expression, got 'x*y' (str)")):
+        linear_coefficients("x*y", [x])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("expr", "products"),
+    [
+        (x**2, 1),  # x * x
+        (x**3, 2),
+        (a * x**2, 2),
+        (x + 2 * y**3, 3),  # 2 * (y * y * y): one product and two in the power
+        (a + b * (c + x * y), 2),
+        (a * b * c + sp.sqrt(x), 2),  # a root is not a product
+        (x + a**2 * b**2, 3),  # (a * a) * (b * b)
+        (1 / x, 0),
+    ],
+    ids=str,
+)
+def test_multiplications_are_counted_as_written(expr: sp.Expr, products: int) -> None:
+    assert count_multiplications(expr) == products
+    assert count_multiplications([expr, expr]) == 2 * products

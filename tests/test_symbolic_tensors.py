@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from verifier import Conv2d, VerifierError, VerifierTypeError
 from verifier import symbolic as sym
+from verifier.symbolic import tensors
 from verifier.symbolic.tensors import symbol_grid
 
 
@@ -133,3 +134,12 @@ def test_a_name_with_anything_after_it_is_refused(name: str, tail: str) -> None:
     assert sym.input_tensor(1, 1, 1, name=name)[0, 0, 0] == sp.Symbol(f"{name}_{{0,0,0}}")
     with pytest.raises(VerifierError, match=re.escape(f"got {name + tail!r}")):
         sym.input_tensor(1, 1, 1, name=name + tail)
+
+
+# -- flat symbols ----------------------------------------------------------------------------------------
+def test_flat_symbols_are_named_by_row_major_index():
+    shape = (2, 11, 1, 3)
+    names = [s.name for s in tensors.flat_symbols("w", shape)]
+    expected = [f"w_{{{o},{i},{u},{v}}}" for o in range(2) for i in range(11) for u in range(1) for v in range(3)]
+    assert names == expected and len(set(names)) == len(names)
+    assert type(tensors.flat_symbols("w", shape)) is tensors.PlainSymbols
