@@ -45,7 +45,7 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
         (
             "tests/test_models.py",
             "tests/test_tables.py",
-            "tests/test_cli_count.py",
+            "tests/test_commands_count.py",
         ),
     ),
     "numeric.functional": (
