@@ -9,12 +9,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from _hand_counts import PUBLISHED_BLOCKS, configs, hand_counts, hand_counts_total
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from verifier import BasicBlock, Bottleneck, Conv2d, VerifierError, VerifierTypeError
 from verifier.conventions import CONVENTIONS, KERAS_PUBLISHED, PUBLISHED, get_convention, reconcile
-from verifier.execute import MacCounter, run_counted
 from verifier.layers import AdaptiveAvgPool2d, Linear, MaxPool2d, side_counts
 from verifier.models import (
     MODEL_NAMES,
@@ -41,77 +41,6 @@ TORCHVISION_PARAMS = {
     "resnext50_32x4d": 25_028_904,
     "wide_resnet50_2": 68_883_240,
 }
-
-# Each model's blocks per stage (conv2_x .. conv5_x) as published, not as the package defines them:
-# - ResNet-18 .. 152: He, Zhang, Ren, Sun, "Deep Residual Learning for Image Recognition" (CVPR 2016,
-#   arXiv:1512.03385), Table 1, the "x 2", "x 3", ... multipliers of each stage's building block.
-# - ResNeXt-50 (32x4d): Xie, Girshick, Dollar, Tu, He, "Aggregated Residual Transformations for Deep Neural
-#   Networks" (CVPR 2017, arXiv:1611.05431), Table 1: ResNet-50's stages, cardinality C = 32, width d = 4.
-# - Wide ResNet-50-2: Zagoruyko, Komodakis, "Wide Residual Networks" (BMVC 2016, arXiv:1605.07146), as
-#   torchvision's docs for wide_resnet50_2 describe it: ResNet-50 with the bottleneck's inner width doubled
-#   (64 * 2 = 128 per group).
-# Entries: (block kind, blocks per stage, groups, width per group).
-PUBLISHED_BLOCKS = {
-    "resnet18": ("basic", (2, 2, 2, 2), 1, 64),
-    "resnet34": ("basic", (3, 4, 6, 3), 1, 64),
-    "resnet50": ("bottleneck", (3, 4, 6, 3), 1, 64),
-    "resnet101": ("bottleneck", (3, 4, 23, 3), 1, 64),
-    "resnet152": ("bottleneck", (3, 8, 36, 3), 1, 64),
-    "resnext50_32x4d": ("bottleneck", (3, 4, 6, 3), 32, 4),
-    "wide_resnet50_2": ("bottleneck", (3, 4, 6, 3), 1, 2 * 64),
-}
-
-
-def _out(size: int, k: int, s: int, p: int) -> int:
-    return (size + 2 * p - k) // s + 1
-
-
-def hand_counts(
-    name: str | tuple[str, tuple[int, ...], int, int], variant: str, hw: int = 224
-) -> dict[str, dict[str, int]]:
-    """Params, MACs and side quantities per stage, by plain arithmetic over a hand-written loop of blocks.
-
-    Uses no verifier class: each conv's cost is written out as k*k*C_in/g*C_out weights times output pixels.
-    ``name`` is a member of the family or a (kind, layers, groups, width per group) tuple; the input is a
-    square ``hw`` x ``hw`` image, batch 1.
-    """
-    kind, layers, groups, wpg = PUBLISHED_BLOCKS[name] if isinstance(name, str) else name
-    stages: dict[str, dict[str, int]] = {}
-    h = _out(hw, 7, 2, 3)
-    stem = {"params": 7 * 7 * 3 * 64 + 2 * 64, "macs": h * h * 7 * 7 * 3 * 64, "bn": 64 * h * h, "add": 0}
-    stages["stem"] = stem
-    h = _out(h, 3, 2, 1)
-    c = 64
-    for stage, (planes, count) in enumerate(zip((64, 128, 256, 512), layers, strict=True), start=1):
-        st = {"params": 0, "macs": 0, "bn": 0, "add": 0}
-        for i in range(count):
-            s = 2 if stage > 1 and i == 0 else 1
-            ho = _out(h, 3, s, 1)
-            if kind == "bottleneck":
-                width = planes * wpg // 64 * groups
-                out = 4 * planes
-                at = ho if variant == "v1" else h  # where the first 1x1 runs
-                convs = [  # (weights, output pixels)
-                    (c * width, at * at),
-                    (9 * (width // groups) * width, ho * ho),
-                    (width * out, ho * ho),
-                ]
-                bns = [(width, at * at), (width, ho * ho), (out, ho * ho)]
-            else:
-                out = planes
-                convs = [(9 * c * planes, ho * ho), (9 * planes * planes, ho * ho)]
-                bns = [(planes, ho * ho), (planes, ho * ho)]
-            if s != 1 or c != out:
-                convs.append((c * out, ho * ho))
-                bns.append((out, ho * ho))
-            st["params"] += sum(w for w, _ in convs) + sum(2 * ch for ch, _ in bns)
-            st["macs"] += sum(w * px for w, px in convs)
-            st["bn"] += sum(ch * px for ch, px in bns)
-            st["add"] += out * ho * ho
-            c, h = out, ho
-        stages[f"layer{stage}"] = st
-    stages["head"] = {"params": c * 1000 + 1000, "macs": c * 1000, "bn": 0, "add": 0}
-    return stages
 
 
 @pytest.mark.parametrize("name", ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152"])
@@ -355,46 +284,6 @@ def test_side_counts_of_the_pools_and_the_classifier() -> None:
         Linear(2048, 1000).macs((1, 1000))
 
 
-def test_engine_counts_equal_the_closed_form_on_a_small_input() -> None:
-    run = run_counted(resnet("resnet50", "v1"), (1, 3, 64, 64), seed=1)
-    assert run.matches and run.macs_performed == hand_counts_total("resnet50", "v1", 64)
-    assert run.output_shape == (1, 1000)
-    assert len(run.calls) == 53 + 1  # 53 convs (1 stem + 16 blocks x 3 + 4 projections) and the classifier
-
-
-def hand_counts_total(name: str | tuple[str, tuple[int, ...], int, int], variant: str, hw: int) -> int:
-    return sum(v["macs"] for v in hand_counts(name, variant, hw).values())
-
-
-def test_a_conv_engine_that_ignores_the_stride_is_caught() -> None:
-    """The counter reads the arrays the engine returns, so an engine doing the wrong work is exposed."""
-    from verifier.numeric import conv2d
-
-    def strideless(x: np.ndarray, w: np.ndarray, b: object = None, stride: object = 1, **kw: object) -> np.ndarray:
-        return conv2d(x, w, b, 1, **kw)  # type: ignore[arg-type]
-
-    run = run_counted(resnet("resnet18"), (1, 3, 32, 32), conv2d=strideless)
-    assert not run.matches and run.macs_performed > run.macs_closed_form
-    counter = MacCounter(strideless)
-    x, w = np.ones((1, 4, 8, 8), np.float32), np.ones((2, 4, 3, 3), np.float32)
-    counter.conv("c", x, w, (2, 2), (1, 1), 1)
-    assert counter.total == 2 * 8 * 8 * 4 * 9 != 2 * 4 * 4 * 4 * 9  # the work done, not the work intended
-
-
-@pytest.mark.slow
-def test_engine_runs_resnet50_at_full_size_performing_exactly_the_closed_form_macs() -> None:
-    run = run_counted(resnet("resnet50"), (1, 3, 224, 224), seed=0)
-    assert run.macs_performed == run.macs_closed_form == hand_counts_total("resnet50", "v1.5", 224)
-    assert run.output_shape == (1, 1000) and run.dtype == "float32" and run.seconds > 0
-
-
-configs = st.tuples(
-    st.sampled_from(["basic", "bottleneck"]),
-    st.tuples(*[st.integers(1, 3)] * 4),
-    st.sampled_from([(1, 64), (2, 32), (4, 16), (1, 16)]),
-)
-
-
 @settings(max_examples=40, deadline=None)
 @given(config=configs, variant=st.sampled_from(["v1", "v1.5"]), hw=st.integers(1, 80))
 def test_any_configuration_counts_like_the_hand_loop(
@@ -407,19 +296,6 @@ def test_any_configuration_counts_like_the_hand_loop(
     expected = hand_counts((kind, layers, groups, wpg), variant, hw)
     assert net.macs((1, 3, hw, hw)) == sum(v["macs"] for v in expected.values())
     assert net.param_count == sum(v["params"] for v in expected.values())
-
-
-@settings(max_examples=6, deadline=None)
-@given(config=configs, variant=st.sampled_from(["v1", "v1.5"]), hw=st.integers(8, 40), seed=st.integers(0, 99))
-def test_the_engine_performs_the_closed_form_macs_for_any_configuration(
-    config: tuple[str, tuple[int, ...], tuple[int, int]], variant: str, hw: int, seed: int
-) -> None:
-    kind, layers, (groups, wpg) = config
-    if kind == "basic":
-        groups, wpg = 1, 64
-    net = ResNet("custom", kind, layers, groups, wpg, variant)  # type: ignore[arg-type]
-    run = run_counted(net, (1, 3, hw, hw), seed=seed)
-    assert run.macs_performed == run.macs_closed_form == hand_counts_total((kind, layers, groups, wpg), variant, hw)
 
 
 # -- hardening: bad input, edge cases and attacks ------------------------------------------------------
@@ -541,14 +417,6 @@ def test_shortcut_c_projects_in_every_block() -> None:
     )
     assert c.param_count - b.param_count == extra
     assert repr(c).endswith("shortcut='C')")
-
-
-def test_a_counted_run_too_large_for_memory_is_refused_with_the_estimate() -> None:
-    from verifier.execute import run_counted
-
-    shape = (100_000, 3, 224, 224)  # the input alone is 60 GB of float32
-    with pytest.raises(VerifierError, match=r"on input \(100000, 3, 224, 224\) needs about .* nothing was allocated"):
-        run_counted(resnet("resnet50"), shape)
 
 
 @pytest.mark.parametrize("name", [["resnet50"], ("resnet50",), {"resnet50"}, None, 50, b"resnet50"])
