@@ -238,9 +238,7 @@ def table(conv: Conv2d, position: Sequence[int], input_size: Sequence[int]) -> t
     o_all = np.arange(conv.out_channels)[:, None]
     jj, uu, vv = (
         a.ravel()[None, :]
-        for a in np.meshgrid(
-            np.arange(conv.in_per_group), np.arange(at[k_h]), np.arange(at[k_w]), indexing="ij"
-        )
+        for a in np.meshgrid(np.arange(conv.in_per_group), np.arange(at[k_h]), np.arange(at[k_w]), indexing="ij")
     )
     values = (
         at[C_in],
