@@ -203,16 +203,16 @@ class Conv2d:
 
     def output_size(self, height: int, width: int) -> Pair:
         """PyTorch's rule: floor((H + pads - dilation*(k-1) - 1) / stride) + 1, for each axis."""
-        out = []
-        axes = zip((height, width), self.padding_amounts, self.kernel_extent, self.stride_pair, strict=True)
-        for axis, (size, (lo, hi), span, s) in zip(("height", "width"), axes, strict=True):
-            if size + lo + hi < span:
+        (top, bottom), (left, right) = self.padding_amounts
+        (extent_h, extent_w), (s_h, s_w) = self.kernel_extent, self.stride_pair
+        padded_h, padded_w = height + top + bottom, width + left + right
+        for axis, size, padded, span in (("height", height, padded_h, extent_h), ("width", width, padded_w, extent_w)):
+            if padded < span:
                 raise VerifierError(
-                    f"input {axis} {size} (padded to {size + lo + hi}) is smaller than the dilated kernel's "
+                    f"input {axis} {size} (padded to {padded}) is smaller than the dilated kernel's "
                     f"extent {span} (kernel_size={self.kernel_size}, dilation={self.dilation})"
                 )
-            out.append(windows(size + lo + hi, span, s))
-        return out[0], out[1]
+        return windows(padded_h, extent_h, s_h), windows(padded_w, extent_w, s_w)
 
     def output_shape(self, input_shape: Shape) -> Shape:
         """The output shape for an (N, C, H, W) or (C, H, W) input, in the same rank."""
