@@ -177,3 +177,25 @@ def test_private_third_party_attributes_are_used_in_the_fast_module_only() -> No
     assert found == []
     in_fast = _private_third_party_attributes(fast_path, own)
     assert any(".__xnew__" in hit for hit in in_fast) and any("._from_args" in hit for hit in in_fast)
+
+
+def test_every_probe_accepts_the_installed_sympy() -> None:
+    """On this SymPy every shortcut builds SymPy's own objects, so each probe says so and each is in use."""
+    assert fast._arrays_identical() is True and fast._FAST_ARRAYS is True
+    assert fast._sums_identical() is True and fast._FAST_SUMS is True
+    assert fast._xnew_if_identical() is fast._xnew_symbol
+    assert type(fast.symbol_array(tensors.flat_symbols("g", (2, 3)), (2, 3))) is fast.SymbolArray
+
+
+def test_a_sympy_without_xnew_keeps_the_public_symbol(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(sp.Symbol, "__xnew__")
+    assert fast._xnew_if_identical() is sp.Symbol
+
+
+def test_a_probe_that_cannot_build_its_objects_refuses_the_shortcut(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("internals changed")
+
+    monkeypatch.setattr(fast.SymbolArray, "_of_symbols", classmethod(broken))
+    monkeypatch.setattr(fast, "_canonical_sum", broken)
+    assert fast._arrays_identical() is False and fast._sums_identical() is False
