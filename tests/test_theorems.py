@@ -18,7 +18,6 @@ from verifier.errors import VerifierError
 from verifier.progress import Progress
 from verifier.spec import Conv2d
 from verifier.symbolic import bias_vector, input_tensor, output_map, output_maps, rank_lower_bound, weight_tensor
-from verifier.symbolic.proofs import Proof
 
 IDS = [
     "all-inputs",
@@ -59,7 +58,7 @@ def test_every_theorem_holds_with_evidence_figures_and_a_proof(verdicts):
         assert v.holds, (tid, v.evidence)
         assert any(ch.isdigit() for ch in v.evidence)
         assert v.proof and all(isinstance(line, str) for line in v.proof)
-        assert v.figures["symbolic_proof_holds"] is True
+        assert v.status == "holds" and v.steps and all(s.holds for s in v.steps)
         json.dumps(v.figures)  # JSON-able
         assert v.seconds >= 0
     assert theorems.get_theorem("all-inputs").check() is verdicts["all-inputs"]  # cached
@@ -72,25 +71,37 @@ def test_a_verdicts_latex_shows_every_proof_step(verdicts):
     assert all(line in latex for line in v.proof)
 
 
-def test_a_failing_check_is_reported_as_not_holding(monkeypatch):
-    broken = theorems.Theorem(
-        "broken",
-        99,
-        "Broken",
-        "A deliberately false statement.",
-        "0 = 1",
-        lambda: (False, "computed 0 != 1", {"value": 0}),
-        lambda: Proof(True, ("0 = 1",)),
-    )
-    monkeypatch.setitem(theorems._BY_ID, "broken", broken)
-    verdict = theorems._verdict.__wrapped__("broken")
-    assert not verdict.holds and "0 != 1" in verdict.evidence
-    failing_proof = theorems.Theorem(
-        "broken2", 98, "Broken", "x", "x", lambda: (True, "fine", {}), lambda: Proof(False, ("x",))
-    )
-    monkeypatch.setitem(theorems._BY_ID, "broken2", failing_proof)
-    verdict = theorems._verdict.__wrapped__("broken2")
-    assert not verdict.holds and "did NOT go through" in verdict.evidence
+def _theorem(check):
+    return theorems.Theorem("broken", 99, "Broken", "A deliberately false statement.", "0 = 1", ("a", "b"), True, check)
+
+
+def test_a_failing_step_makes_the_verdict_not_hold_naming_expected_and_found():
+    def check(found, layer):
+        found.equal("checked", "zero is one", "the value", 1, 0)
+        found.step("proved", "a true step", True, "fine")
+
+    verdict = theorems._core.run(_theorem(check), None)
+    assert not verdict.holds and verdict.status == "does not hold"
+    assert "zero is one: the value: expected 1, found 0" in verdict.evidence and "fine" not in verdict.evidence
+    assert [s.holds for s in verdict.steps] == [False, True]
+
+
+def test_an_exception_in_a_check_is_reported_as_could_not_be_checked():
+    def check(found, layer):
+        found.step("checked", "first", True, "fine")
+        raise KeyError("weight_shape")
+
+    verdict = theorems._core.run(_theorem(check), None)
+    assert not verdict.holds and verdict.status == "could not be checked"
+    assert verdict.error == "KeyError: 'weight_shape'" and "KeyError" in verdict.evidence
+
+
+def test_a_check_that_does_not_apply_is_skipped_with_its_reason():
+    def check(found, layer):
+        raise theorems.NotApplicable("a 3x3 layer is not a matrix product")
+
+    verdict = theorems._core.run(_theorem(check), Conv2d(1, 1, 3))
+    assert verdict.status == "skipped" and "3x3" in verdict.evidence
 
 
 # -- 1 ------------------------------------------------------------------------------------------
@@ -143,7 +154,7 @@ def test_depthwise_maps_summed_over_inputs_are_the_ordinary_maps(n1, n2, k):
 # -- 3 ------------------------------------------------------------------------------------------
 def test_thread_parameter_counts_equal_the_product_of_the_weight_shape(verdicts):
     fig = verdicts["parameter-count"].figures
-    for name, conv in theorems._param_convs().items():
+    for name, conv in theorems._legacy._param_convs().items():
         assert fig[name]["derived"] == math.prod(conv.weight_shape) + (conv.out_channels if conv.bias else 0)
     assert fig["conv2"]["derived"] == 3 * 3 * 64 * 64
     assert fig["symbols in the derived 256->64 maps"] == 256 * 64 + 64

@@ -1,7 +1,10 @@
 """`verifier prove`: check every theorem at the thread's full width and prove it for symbolic sizes.
 
-JSON: ``{"all_hold": bool, "theorems": [{"id", "statement", "holds", "evidence", ...}, ...]}``; each theorem
-also carries its number, title, figures, seconds and the LaTeX lines of its symbolic proof.
+JSON: ``{"all_hold": bool, "theorems": [{"id", "statement", "holds", "status", "evidence", "steps", ...}]}``;
+each step is ``{"kind", "holds", "statement", "detail"}`` with kind ``proved``, ``checked`` or ``cited``.
+Each theorem also carries its number, title, paths, figures, seconds, the LaTeX lines of its derivation and,
+when it could not be checked, the error. The exit status is 0 when every theorem holds (or is skipped) and 1
+when one does not hold or could not be checked.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import time
 
 from ..progress import Progress
 from ..report import Report, Table
-from ..theorems import THEOREMS, check_all, get_theorem
+from ..theorems import THEOREMS, Verdict, check_all, get_theorem
 
 HELP = "check every theorem at the thread's full width and prove it for symbolic sizes"
 
@@ -39,7 +42,7 @@ def execute(args: argparse.Namespace, progress: Progress) -> Report:
             results.append((theorem, theorem.check()))
     else:
         results = check_all(progress)
-    all_hold = all(v.holds for _, v in results)
+    all_hold = all(v.status in ("holds", "skipped") for _, v in results)
     data = {
         "all_hold": all_hold,
         "theorems": [
@@ -47,7 +50,11 @@ def execute(args: argparse.Namespace, progress: Progress) -> Report:
                 "id": t.id,
                 "statement": t.statement,
                 "holds": v.holds,
+                "status": v.status,
                 "evidence": v.evidence,
+                "steps": [s.as_dict() for s in v.steps],
+                "error": v.error,
+                "paths": list(t.paths),
                 "number": t.number,
                 "title": t.title,
                 "figures": v.figures,
@@ -65,14 +72,28 @@ def execute(args: argparse.Namespace, progress: Progress) -> Report:
     )
     report.add(
         Table(
-            ["#", "id", "title", "holds", "seconds"],
-            [[t.number, t.id, t.title, v.holds, round(v.seconds, 3)] for t, v in results],
+            ["#", "id", "title", "status", "steps", "seconds"],
+            [[t.number, t.id, t.title, v.status, _kinds(v), round(v.seconds, 3)] for t, v in results],
         )
     )
     for t, v in results:
-        lines = ["", f"{t.number}. {t.title} [{t.id}]: {'holds' if v.holds else 'DOES NOT HOLD'}", t.statement]
-        lines.append(f"Evidence: {v.evidence}")
+        lines = ["", f"{t.number}. {t.title} [{t.id}]: {v.status.upper() if _fails(v) else v.status}", t.statement]
+        lines.append(f"Paths compared: {', '.join(t.paths)}.")
+        if v.error is not None:
+            lines.append(f"Error: {v.error}")
+        lines.append("Evidence, step by step:" if v.steps else f"Evidence: {v.evidence}")
+        lines += [f"- {step}" for step in v.steps]
         if getattr(args, "proofs", False):
             lines += ["Proof (LaTeX):", *(f"  {line}" for line in v.proof)]
         report.add("\n".join(lines))
     return report
+
+
+def _fails(verdict: Verdict) -> bool:
+    return verdict.status in ("does not hold", "could not be checked")
+
+
+def _kinds(verdict: Verdict) -> str:
+    """How many steps of each kind, e.g. ``2 proved, 3 checked, 1 cited``."""
+    counts = [(kind, sum(s.kind == kind for s in verdict.steps)) for kind in ("proved", "checked", "cited")]
+    return ", ".join(f"{n} {kind}" for kind, n in counts if n) or "none"

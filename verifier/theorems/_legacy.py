@@ -1,24 +1,8 @@
-"""The theorems that settle the thread, each checked at the thread's full channel width and proved for symbolic sizes.
-
-A :class:`Theorem` states one fact about the bottleneck's convolutions. Its :meth:`Theorem.check` derives the
-output maps of the real layers (all 64 maps of 256->64 and all 256 maps of 64->256), reads counts, coefficients
-and ranks off them, compares them with the closed forms of :mod:`verifier.spec`, and runs the symbolic-size
-proof of :mod:`verifier.symbolic.proofs`. The :class:`Verdict` carries the evidence with the computed figures.
-
->>> t = get_theorem("parameter-count")
->>> t
-Theorem(3, 'parameter-count': Parameter count)
->>> v = t.check()
->>> v.holds, v.figures["conv1"]
-(True, {'derived': 16384, 'closed_form': 16384})
-"""
+"""The checks at the thread's full width, as first written (being split into one module per theorem)."""
 
 from __future__ import annotations
 
 import dataclasses
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cache
 from typing import Any
@@ -26,77 +10,20 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from . import symbolic as sym
-from ._bulk import collector_paused
-from .errors import VerifierError, VerifierTypeError
-from .progress import Progress
-from .report import fmt
-from .spec import BasicBlock, BatchNorm2d, Bottleneck, Conv2d
-from .symbolic import proofs
-from .symbolic.derive import _Operands
-from .symbolic.tensors import _flat, _grid
+from .. import symbolic as sym
+from ..report import fmt
+from ..spec import BasicBlock, BatchNorm2d, Bottleneck, Conv2d
+from ..symbolic import proofs
+from ..symbolic.derive import _Operands
+from ..symbolic.tensors import _flat, _grid
 
-__all__ = ["THEOREMS", "Theorem", "Verdict", "check_all", "get_theorem"]
+__all__: list[str] = []
 
 # The thread's block and where its 1x1 maps are read: one pixel of a small image (other pixels must not appear).
 _BLOCK = Bottleneck()
 _SIZE = (2, 2)
 _PIXEL = (1, 0)
 _SEED = 2016  # the thread's year: every random matrix below is drawn from this seed
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """The outcome of checking a theorem: whether it holds, the evidence, figures and the LaTeX proof."""
-
-    holds: bool
-    evidence: str
-    figures: dict[str, Any] = field(default_factory=dict)
-    proof: tuple[str, ...] = ()
-    seconds: float = 0.0
-
-    def __repr__(self) -> str:
-        return f"Verdict(holds={self.holds}, evidence={self.evidence!r})"
-
-    def _repr_latex_(self) -> str:
-        """The proof's steps, one per row."""
-        return r"$$\begin{gathered}" + r" \\ ".join(self.proof) + r"\end{gathered}$$"
-
-
-@dataclass(frozen=True)
-class Theorem:
-    """One fact about 1x1 convolutions in the bottleneck, with a check that derives it."""
-
-    id: str
-    number: int
-    title: str
-    statement: str
-    latex: str
-    _check: Callable[[], tuple[bool, str, dict[str, Any]]] = field(repr=False, compare=False)
-    _proof: Callable[[], proofs.Proof] = field(repr=False, compare=False)
-
-    def check(self) -> Verdict:
-        """Check at the thread's full width and prove for symbolic sizes (computed once, then cached)."""
-        return _verdict(self.id)
-
-    def __repr__(self) -> str:
-        return f"Theorem({self.number}, {self.id!r}: {self.title})"
-
-    def _repr_latex_(self) -> str:
-        return f"$${self.latex}$$"
-
-
-@cache
-def _verdict(theorem_id: str) -> Verdict:
-    theorem = get_theorem(theorem_id)
-    start = time.perf_counter()
-    with collector_paused():
-        holds, evidence, figures = theorem._check()
-        proof = theorem._proof()
-    figures = {**figures, "symbolic_proof_holds": proof.holds, **proof.figures}
-    if not proof.holds:
-        evidence += " The proof for symbolic sizes did NOT go through."
-    return Verdict(holds and proof.holds, evidence, figures, proof.lines, time.perf_counter() - start)
 
 
 # -- shared derivations (cached: several theorems read the same maps) --------------------------------------
@@ -551,132 +478,3 @@ def _check_bottleneck_budget() -> tuple[bool, str, dict[str, Any]]:
         f"verifier.spec's closed forms."
     )
     return ok, evidence, figures
-
-
-# -- the table ----------------------------------------------------------------------------------------------
-THEOREMS: tuple[Theorem, ...] = (
-    Theorem(
-        "all-inputs",
-        1,
-        "Every output map reads every input map",
-        "Each output map of a 1x1 conv is b_o + sum_i w[o,i] x_i over all C_in input maps at the same position "
-        "(the derivative by each input is its own weight); with groups, over the C_in/g maps of its group.",
-        r"y_o(p) = b_o + \sum_{i=0}^{C_{in}-1} w_{o,i}\, x_i(p),\qquad \frac{\partial y_o}{\partial x_i} = w_{o,i}",
-        _check_all_inputs,
-        proofs.all_inputs,
-    ),
-    Theorem(
-        "maps-equal-filters",
-        2,
-        "Output maps = filters",
-        "A conv with C_out filters outputs C_out maps, not C_in*C_out: the C_in*C_out products exist only before "
-        "the sum. A depthwise conv with multiplier n outputs C_in*n maps with as many weights as the ordinary "
-        "conv with n filters.",
-        r"\#\{y_o\} = C_{out},\qquad \#w_{\text{depthwise},\,n} = C_{in}\, n\, k_h k_w = \#w_{C_{in}\to n}",
-        _check_maps_equal_filters,
-        proofs.maps_equal_filters,
-    ),
-    Theorem(
-        "parameter-count",
-        3,
-        "Parameter count",
-        "A conv has k_h*k_w*(C_in/g)*C_out weights, plus C_out biases when it has a bias.",
-        r"P = k_h k_w \frac{C_{in}}{g} C_{out} + C_{out}",
-        _check_parameter_count,
-        proofs.parameter_count,
-    ),
-    Theorem(
-        "mac-count",
-        4,
-        "Multiply-add count",
-        "A conv costs H_out*W_out*k_h*k_w*(C_in/g)*C_out multiply-adds per sample, counting products with "
-        "padded zeros as frameworks do.",
-        r"\text{MACs} = H_{out} W_{out} k_h k_w \frac{C_{in}}{g} C_{out}",
-        _check_mac_count,
-        proofs.mac_count,
-    ),
-    Theorem(
-        "conv1x1-is-matmul",
-        5,
-        "A 1x1 conv is a matrix product",
-        "A 1x1 conv is the matrix product W (C_out x C_in) . X (C_in x HW): one fully connected layer applied at "
-        "every pixel.",
-        r"Y = W X,\quad W \in \mathbb{R}^{C_{out}\times C_{in}},\ X \in \mathbb{R}^{C_{in}\times HW}",
-        _check_conv1x1_is_matmul,
-        proofs.conv1x1_is_matmul,
-    ),
-    Theorem(
-        "expansion-rank",
-        6,
-        "Expanding 64 -> 256 maps is redundant",
-        "The 256 maps of a 64->256 1x1 conv lie, at each pixel, in a subspace of dimension at most 64; this holds "
-        "for the linear map only (BatchNorm's shift makes it affine; the residual add and ReLU leave it).",
-        r"\dim \{W x : x \in \mathbb{R}^{64}\} = \operatorname{rank} W \le 64 < 256",
-        _check_expansion_rank,
-        proofs.expansion_rank,
-    ),
-    Theorem(
-        "linear-collapse",
-        7,
-        "Two 1x1 convs collapse into one",
-        "Two 1x1 convs with nothing between them are one 1x1 conv with weight W2.W1, of rank at most the middle "
-        "width (64): the bottleneck needs its nonlinearity.",
-        r"W_2 (W_1 x) = (W_2 W_1)\, x,\qquad \operatorname{rank}(W_2 W_1) \le 64",
-        _check_linear_collapse,
-        proofs.linear_collapse,
-    ),
-    Theorem(
-        "batchnorm-fold",
-        8,
-        "BatchNorm folds into the conv",
-        "BatchNorm in inference form folds into the conv before it: W' = gamma/sigma W, b' = beta - gamma mu/sigma, "
-        "with sigma = sqrt(var + eps).",
-        r"W' = \frac{\gamma}{\sigma} W,\qquad b' = \beta - \frac{\gamma \mu}{\sigma},\qquad "
-        r"\sigma = \sqrt{\operatorname{var} + \epsilon}",
-        _check_batchnorm_fold,
-        proofs.batchnorm_fold,
-    ),
-    Theorem(
-        "bottleneck-budget",
-        9,
-        "The bottleneck's weight budget",
-        "The bottleneck 256->64->64->256 has fewer conv weights than a basic block of two 3x3 convs at 64 maps, "
-        "far fewer than two 3x3 convs at 256 maps; a projection shortcut roughly doubles it.",
-        r"4p\to p\to p\to 4p:\ 17p^2 \;<\; 2\times 3{\times}3\ \text{at}\ p:\ 18p^2 \;\ll\; "
-        r"2\times 3{\times}3\ \text{at}\ 4p:\ 288p^2",
-        _check_bottleneck_budget,
-        proofs.block_budget,
-    ),
-)
-
-_BY_ID = {t.id: t for t in THEOREMS}
-
-
-def get_theorem(id: str) -> Theorem:
-    """The theorem with this id.
-
-    >>> get_theorem("mac-count").number
-    4
-
-    Raises:
-        VerifierError: for an unknown id; the message lists the valid ones.
-    """
-    if not isinstance(id, str) or id not in _BY_ID:
-        raise VerifierError(f"unknown theorem id {id!r}; valid ids: {', '.join(_BY_ID)}")
-    return _BY_ID[id]
-
-
-def check_all(progress: Progress | None = None) -> list[tuple[Theorem, Verdict]]:
-    """Check every theorem in order, reporting each step to ``progress``; verdicts are cached.
-
-    >>> [t.id for t, v in check_all()][:3]
-    ['all-inputs', 'maps-equal-filters', 'parameter-count']
-    """
-    if progress is not None and not isinstance(progress, Progress):
-        raise VerifierTypeError(f"progress must be a verifier.progress.Progress or None, got {progress!r}")
-    out = []
-    for theorem in THEOREMS:
-        if progress is not None:
-            progress.step(f"theorem {theorem.number}/{len(THEOREMS)}: {theorem.title}")
-        out.append((theorem, theorem.check()))
-    return out
