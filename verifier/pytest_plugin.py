@@ -34,7 +34,7 @@ import pytest
 from _pytest._code.code import TerminalRepr, Traceback
 from _pytest._io import TerminalWriter
 
-from ._layer_option import parse_layer
+from ._layer_option import check_at_layer, parse_layer
 from .errors import VerifierError
 
 if TYPE_CHECKING:
@@ -252,13 +252,16 @@ class ProofCheck:
         value = config.getoption("verifier_layer")
         if value is None:
             return cls()
+        from .theorems import validate_layer
+
         try:
             layer = parse_layer(value, "--verifier-layer")
-            from .theorems import validate_layer
-
-            validate_layer(layer)
         except VerifierError as exc:
             raise pytest.UsageError(str(exc)) from None
+        try:
+            validate_layer(layer)
+        except VerifierError as exc:  # too large: refused up front, with the estimate
+            raise pytest.UsageError(f"--verifier-layer {value}: {exc}") from None
         return cls(layer)
 
     # hooks
@@ -313,15 +316,7 @@ class ProofCheck:
             yield ProofItem.from_parent(parent, name=theorem.id, kind="theorem", judge=judge)
 
     def _check_theorem(self, theorem: Any) -> Outcome:
-        if self.layer is None:
-            return theorem_outcome(theorem, theorem.check())
-        if not getattr(theorem, "depends_on_layer", False):
-            return Outcome(
-                "skipped",
-                f"its statement is not about one layer, so {self.layer!r} does not change it; "
-                "it is checked at the thread's sizes without --verifier-layer",
-            )
-        return theorem_outcome(theorem, theorem.check(self.layer), self.layer)
+        return theorem_outcome(theorem, check_at_layer(theorem, self.layer), self.layer)
 
     def _claims(self, parent: ProofGroup) -> Iterable[ProofItem]:
         from .claims import CLAIMS, get_claim
