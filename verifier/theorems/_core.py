@@ -202,13 +202,20 @@ def run(theorem: Theorem, layer: Conv2d | None) -> Verdict:
         return Verdict(False, f"Skipped: {skip}", {}, (), time.perf_counter() - start, "skipped")
     except Exception as exc:  # a broken check is reported as such, and the other theorems still run
         error = f"{type(exc).__name__}: {exc}"
+        failed = [s for s in found.steps if not s.holds]
+        status: Status = "does not hold" if failed else "could not be checked"
+        evidence = (
+            "Does not hold. " + _failures(failed) + f" Then the check stopped: {error}"
+            if failed
+            else f"Could not be checked: {error}"
+        )
         return Verdict(
             False,
-            f"Could not be checked: {error}",
+            evidence,
             found.figures,
             tuple(found.proof),
             time.perf_counter() - start,
-            "could not be checked",
+            status,
             tuple(found.steps),
             error,
         )
@@ -226,10 +233,11 @@ def run(theorem: Theorem, layer: Conv2d | None) -> Verdict:
             "no steps",
         )
     failed = [s for s in steps if not s.holds]
-    if failed:
-        evidence = "Does not hold. " + " ".join(f"{s.statement}: {s.detail}." for s in failed)
-    else:
-        evidence = " ".join(f"{s.detail}." for s in steps)
+    evidence = "Does not hold. " + _failures(failed) if failed else " ".join(f"{s.detail}." for s in steps)
     return Verdict(
         not failed, evidence, found.figures, tuple(found.proof), seconds, "does not hold" if failed else "holds", steps
     )
+
+
+def _failures(failed: list[Step]) -> str:
+    return " ".join(f"{s.statement}: {s.detail}." for s in failed)
