@@ -6,6 +6,7 @@ that sabotage the package happen in a subprocess, so that nothing they break or 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import shutil
@@ -169,6 +170,20 @@ def test_a_check_that_raises_is_an_error_not_a_failure(pytester: pytest.Pytester
     mac_count = out[out.index("ERROR at setup of theorem mac-count") :]
     assert "Traceback" not in mac_count and not re.search(r"\.py:\d+", mac_count.split("short test summary")[0])
     result.stdout.fnmatch_lines(["ERROR verifier/theorems::mac-count - CouldNotBeChecked: RuntimeError*"])
+
+
+def test_a_claim_that_could_not_be_judged_is_an_error(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import verifier.claims
+
+    judged = verifier.claims.get_claim("n2-maps")
+    broken = dataclasses.replace(judged, verdict="could not be checked", evidence="theorem maps-equal-filters failed")
+    monkeypatch.setattr(verifier.claims, "get_claim", lambda claim_id: broken)
+    result = pytester.runpytest_inprocess("--verifier", "-k", "n2-maps")
+    result.assert_outcomes(errors=1, deselected=ITEMS - 1)
+    result.stdout.fnmatch_lines(["*ERROR at setup of claim n2-maps*", "*theorem maps-equal-filters failed"])
+    assert f"\nquote: {judged.quote}\n" in result.stdout.str()
 
 
 # -- at the user's layer ---------------------------------------------------------------------------------

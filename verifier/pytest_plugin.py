@@ -38,7 +38,10 @@ from ._layer_option import check_at_layer, parse_layer
 from .errors import VerifierError
 
 if TYPE_CHECKING:
+    from .claims import Claim
+    from .crosscheck import CrossCheck
     from .spec import Conv2d
+    from .theorems import Step, Theorem, Verdict
 
 __all__ = ["Outcome", "ProofCheck", "ProofItem", "claim_outcome", "crosscheck_outcome", "theorem_outcome"]
 
@@ -62,51 +65,43 @@ class Outcome:
     verdict: str = ""
 
 
-def _step_line(step: Any) -> str:
+def _step_line(step: Step) -> str:
     mark = "ok" if step.holds else "FAILED"
     return f"{mark:<6} [{step.kind}] {step.statement}: {step.detail}"
 
 
-def theorem_outcome(theorem: Any, verdict: Any, layer: Conv2d | None = None) -> Outcome:
+def theorem_outcome(theorem: Theorem, verdict: Verdict, layer: Conv2d | None = None) -> Outcome:
     """A theorem's verdict as an item's outcome: passed when it holds, failed with its steps when it doesn't.
 
-    >>> from types import SimpleNamespace as NS
-    >>> step = NS(kind="checked", holds=False, statement="16,384 weights", detail="expected 16,384, found 16,385")
-    >>> theorem = NS(id="parameter-count", statement="A conv has k_h*k_w*(C_in/g)*C_out weights.")
-    >>> verdict = NS(holds=False, status="does not hold", steps=(step,), evidence="", error=None)
-    >>> o = theorem_outcome(theorem, verdict)
+    >>> from verifier.theorems import Step, Verdict, get_theorem
+    >>> step = Step("checked", False, "conv1 has 16,384 weights", "expected 16,384, found 16,385")
+    >>> o = theorem_outcome(get_theorem("parameter-count"), Verdict(False, "", steps=(step,)))
     >>> o.status, o.summary
-    ('failed', 'does not hold: 16,384 weights: expected 16,384, found 16,385')
+    ('failed', 'does not hold: conv1 has 16,384 weights: expected 16,384, found 16,385')
     >>> print("\\n".join(o.lines))
-    A conv has k_h*k_w*(C_in/g)*C_out weights.
-    FAILED [checked] 16,384 weights: expected 16,384, found 16,385
+    A conv has k_h*k_w*(C_in/g)*C_out weights, plus C_out biases when it has a bias.
+    FAILED [checked] conv1 has 16,384 weights: expected 16,384, found 16,385
     """
-    status = getattr(verdict, "status", "holds" if verdict.holds else "does not hold")
-    steps = tuple(getattr(verdict, "steps", ()))
-    evidence = str(getattr(verdict, "evidence", ""))
     where = () if layer is None else (f"at layer {layer!r}",)
-    found = tuple(_step_line(s) for s in steps) if steps else (evidence,)
+    found = tuple(_step_line(s) for s in verdict.steps) if verdict.steps else (verdict.evidence,)
     lines = (theorem.statement, *where, *found)
-    if status == "skipped":
-        return Outcome("skipped", evidence.removeprefix("Skipped: "))
-    if status == "could not be checked":
-        error = getattr(verdict, "error", None) or evidence
-        return Outcome("error", str(error), lines)
-    if status == "holds" and verdict.holds:
+    if verdict.status == "skipped":
+        return Outcome("skipped", verdict.evidence.removeprefix("Skipped: "))
+    if verdict.status == "could not be checked":
+        return Outcome("error", verdict.error or verdict.evidence, lines)
+    if verdict.status == "holds" and verdict.holds:
         return Outcome("passed", "holds", lines, "holds")
-    failed = [s for s in steps if not s.holds]
-    first = f"{failed[0].statement}: {failed[0].detail}" if failed else evidence
+    failed = [s for s in verdict.steps if not s.holds]
+    first = f"{failed[0].statement}: {failed[0].detail}" if failed else verdict.evidence
     return Outcome("failed", f"does not hold: {first}", lines)
 
 
-def claim_outcome(claim: Any) -> Outcome:
+def claim_outcome(claim: Claim) -> Outcome:
     """A judged claim passes whatever its verdict; one that could not be judged is an error.
 
-    >>> from types import SimpleNamespace as NS
-    >>> claim_outcome(NS(verdict="false", quote="Shouldn't it be n1n2?", evidence="64 maps, not 16,384")).verdict
+    >>> from verifier.claims import get_claim
+    >>> claim_outcome(get_claim("n1-times-n2")).verdict
     'false'
-    >>> claim_outcome(NS(verdict="could not be checked", quote="q", evidence="a theorem failed")).status
-    'error'
     """
     lines = (f"quote: {claim.quote}", f"evidence: {claim.evidence}")
     if claim.verdict in JUDGED:
@@ -116,12 +111,12 @@ def claim_outcome(claim: Any) -> Outcome:
     return Outcome("failed", f"unknown verdict {claim.verdict!r}: expected one of {', '.join(JUDGED)}", lines)
 
 
-def crosscheck_outcome(check: Any) -> Outcome:
+def crosscheck_outcome(check: CrossCheck) -> Outcome:
     """The bottleneck's engine against the exact derivation: passes when :attr:`CrossCheck.ok` says so."""
     values = len(check.points) * check.channels
     lines = (
-        f"{len(check.points)} output pixels x {check.channels} maps at full size "
-        f"(every way the 3x3 window meets the image border)",
+        f"{len(check.points)} output pixels x {check.channels} maps at full size, chosen so that every padding "
+        "pattern of the block appears",
         f"integer data, float64 engine vs exact derivation: {check.mismatches} of {values:,} values differ "
         "(expected 0)",
         f"{check.dtype} data: largest error {check.max_abs_error:.3g} for outputs up to {check.max_abs_output:.3g} "
