@@ -132,6 +132,14 @@ def test_a_sabotaged_theorem_fails_with_its_steps_and_no_traceback(pytester: pyt
     assert "Traceback" not in out and "pytest_plugin.py" not in out and not re.search(r"verifier/\S+\.py:\d+", out)
     result.stdout.fnmatch_lines(["FAILED verifier/theorems::parameter-count - does not hold: *"])
 
+    # --tb=line: the failure in one line; -x: mac-count, selected after it, never runs
+    brief = pytester.runpytest_subprocess(
+        "--verifier", "-p", "no:cacheprovider", "--tb=line", "-x", "-k", "parameter-count or mac-count"
+    )
+    brief.assert_outcomes(failed=1, deselected=ITEMS - 2)
+    brief.stdout.fnmatch_lines(["verifier/theorems::parameter-count: does not hold: *expected*found*"])
+    assert not re.search(r"\[(proved|checked|cited)\]", brief.stdout.str())
+
 
 def test_a_check_that_raises_is_an_error_not_a_failure(pytester: pytest.Pytester) -> None:
     """Inside the package, the exception is the verdict "could not be checked"; escaping it, a plain error."""

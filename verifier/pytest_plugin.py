@@ -145,14 +145,14 @@ class _Failure(Exception):
 
 @dataclass(frozen=True)
 class _Crash:
-    """The one line pytest's summaries print for a failure (``FAILED id - message``)."""
+    """The one line pytest's summaries print for a failure (``FAILED id - message``, and ``--tb=line``)."""
 
     path: str
     lineno: int
     message: str
 
     def __str__(self) -> str:
-        return self.message
+        return f"{self.path}: {self.message}"
 
 
 class _FailureRepr(TerminalRepr):
@@ -164,7 +164,8 @@ class _FailureRepr(TerminalRepr):
         self.reprcrash = crash
 
     def toterminal(self, tw: TerminalWriter) -> None:
-        tw.line(self.title, red=True, bold=True)
+        if self.title:
+            tw.line(self.title, red=True, bold=True)
         for line in self.lines:
             tw.line(line, red=line.startswith("FAILED"))
 
@@ -196,8 +197,14 @@ class ProofItem(pytest.Item):
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str | TerminalRepr:
         if isinstance(excinfo.value, _Failure):
             outcome = excinfo.value.outcome
-            title = f"{self.kind} {self.name} {outcome.summary.split(':')[0]}"
-            return _FailureRepr(title, outcome.lines, _Crash(self.nodeid, 0, outcome.summary))
+            crash = _Crash(self.nodeid, 0, outcome.summary)
+            tbstyle = self.config.getoption("tbstyle", "auto")
+            if tbstyle == "line":  # pytest prints the crash line itself
+                return _FailureRepr("", (), crash)
+            lines = outcome.lines
+            if tbstyle == "short":  # what failed, without the steps that held
+                lines = tuple(line for line in lines if not line.startswith("ok "))
+            return _FailureRepr(f"{self.kind} {self.name} {outcome.summary.split(':')[0]}", lines, crash)
         return super().repr_failure(excinfo, style)
 
     def _traceback_filter(self, excinfo: pytest.ExceptionInfo[BaseException]) -> Traceback:
