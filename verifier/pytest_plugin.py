@@ -4,7 +4,7 @@ With ``--verifier``, pytest collects one item per theorem, per claim of the thre
 each named by its id, beside whatever else it collects::
 
     verifier/theorems::parameter-count     a theorem: passes when it holds
-    verifier/claims::n1n2-maps             a claim: passes when it is judged (true, false, ...)
+    verifier/claims::n1-times-n2           a claim: passes when it is judged (true, false, ...)
     verifier/crosschecks::engine-vs-derivation
 
 so ``-k parameter-count``, ``-m verifier``, ``-x``, ``--tb`` and ``-q`` work as in any test run. How each
@@ -245,7 +245,6 @@ class ProofCheck:
 
     def __init__(self, layer: Conv2d | None = None) -> None:
         self.layer = layer
-        self._crosschecks: dict[str, Any] = {}
 
     @classmethod
     def from_config(cls, config: pytest.Config) -> ProofCheck:
@@ -273,8 +272,8 @@ class ProofCheck:
 
         where = "at the thread's sizes" if self.layer is None else f"at layer {self.layer!r}"
         return (
-            f"verifier: {len(THEOREMS)} theorems {where}; {len(CLAIMS)} claims and {len(_CROSSCHECKS)} "
-            "cross-check judged at the thread's sizes"
+            f"verifier: {len(THEOREMS)} theorems {where}; {len(CLAIMS)} claims and "
+            f"{len(_CROSSCHECKS)} cross-check{'s' if len(_CROSSCHECKS) != 1 else ''} at the thread's sizes"
         )
 
     @pytest.hookimpl(wrapper=True)
@@ -317,26 +316,25 @@ class ProofCheck:
             judge = functools.partial(self._check_theorem, theorem)
             yield ProofItem.from_parent(parent, name=theorem.id, kind="theorem", judge=judge)
 
-    def _check_theorem(self, theorem: Any) -> Outcome:
+    def _check_theorem(self, theorem: Theorem) -> Outcome:
         return theorem_outcome(theorem, check_at_layer(theorem, self.layer), self.layer)
 
     def _claims(self, parent: ProofGroup) -> Iterable[ProofItem]:
-        from .claims import CLAIMS, get_claim
+        from .claims import CLAIMS
 
         for statement in CLAIMS:
-            judge = functools.partial(lambda i: claim_outcome(get_claim(i)), statement.id)
+            judge = functools.partial(_judge_claim, statement.id)
             yield ProofItem.from_parent(parent, name=statement.id, kind="claim", judge=judge)
 
     def _cross(self, parent: ProofGroup) -> Iterable[ProofItem]:
         for name, run in _CROSSCHECKS.items():
-            judge = functools.partial(self._crosscheck, name, run)
-            yield ProofItem.from_parent(parent, name=name, kind="cross-check", judge=judge)
+            yield ProofItem.from_parent(parent, name=name, kind="cross-check", judge=run)
 
-    def _crosscheck(self, name: str, run: Callable[[], Outcome]) -> Outcome:
-        if name not in self._crosschecks:
-            self._crosschecks[name] = run()
-        result: Outcome = self._crosschecks[name]
-        return result
+
+def _judge_claim(claim_id: str) -> Outcome:
+    from .claims import get_claim
+
+    return claim_outcome(get_claim(claim_id))
 
 
 def _engine_vs_derivation() -> Outcome:
