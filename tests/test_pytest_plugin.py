@@ -132,13 +132,27 @@ def test_a_sabotaged_theorem_fails_with_its_steps_and_no_traceback(pytester: pyt
     assert "Traceback" not in out and "pytest_plugin.py" not in out and not re.search(r"verifier/\S+\.py:\d+", out)
     result.stdout.fnmatch_lines(["FAILED verifier/theorems::parameter-count - does not hold: *"])
 
-    # --tb=line: the failure in one line; -x: mac-count, selected after it, never runs
-    brief = pytester.runpytest_subprocess(
-        "--verifier", "-p", "no:cacheprovider", "--tb=line", "-x", "-k", "parameter-count or mac-count"
+
+def test_tb_line_gives_a_failure_one_line_and_dash_x_stops_at_it(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from verifier.theorems import Step, Theorem, Verdict
+
+    step = Step("checked", False, "conv1 has 16,384 weights", "expected 16,384, found 16,385")
+    check = Theorem.check
+    monkeypatch.setattr(
+        Theorem,
+        "check",
+        lambda self, layer=None: (
+            Verdict(False, "", steps=(step,)) if self.id == "parameter-count" else check(self, layer)
+        ),
     )
-    brief.assert_outcomes(failed=1, deselected=ITEMS - 2)
-    brief.stdout.fnmatch_lines(["verifier/theorems::parameter-count: does not hold: *expected*found*"])
-    assert not re.search(r"\[(proved|checked|cited)\]", brief.stdout.str())
+    result = pytester.runpytest_inprocess("--verifier", "--tb=line", "-x", "-k", "parameter-count or mac-count")
+    result.assert_outcomes(failed=1, deselected=ITEMS - 2)  # mac-count, selected after it, never ran
+    result.stdout.fnmatch_lines(
+        ["verifier/theorems::parameter-count: does not hold: conv1 has 16,384 weights: expected 16,384, found 16,385"]
+    )
+    assert "[checked]" not in result.stdout.str()
 
 
 def test_a_check_that_raises_is_an_error_not_a_failure(pytester: pytest.Pytester) -> None:
