@@ -211,7 +211,7 @@ def test_thread_matmul_check_is_exact(verdicts):
 def test_thread_expansion_ranks(verdicts):
     fig = verdicts["expansion-rank"].figures
     assert fig["jacobian_shape"] == [256, 64]
-    assert fig["outputs_rank"] == fig["after_batchnorm_affine_dim"] == 64
+    assert fig["jacobian_rank"] == fig["outputs_rank"] == fig["after_batchnorm_affine_dim"] == 64
     assert fig["after_batchnorm_linear_span"] == 65
     assert fig["after_relu_rank"] > 64 and fig["after_residual_add_rank"] > 64
 

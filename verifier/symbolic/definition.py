@@ -6,11 +6,11 @@ Output map ``o`` of a conv with ``g`` groups belongs to group ``G = o // (C_out/
 .. math::
 
     y_o(h, w) = b_o + \sum_{j=0}^{C_{in}/g-1} \sum_{u=0}^{k_h-1} \sum_{v=0}^{k_w-1}
-        w_{o,j,u,v}\, \bar x_{G C_{in}/g + j,\ h s_h - t + u d_h,\ w s_w - l + v d_w}
+        w_{o,j,u,v}\, \bar x_{G C_{in}/g + j,\ h s_h - pad_t + u d_h,\ w s_w - pad_l + v d_w}
 
-where ``x̄`` is the input with ``t``, ``b'``, ``l``, ``r'`` zeros of padding around it (zero outside
-0..H-1, 0..W-1), ``s`` the stride and ``d`` the dilation. The output has
-``H_out = floor((H + t + b' - d_h (k_h - 1) - 1) / s_h) + 1`` rows (and likewise columns): PyTorch's
+where ``x̄`` is the input with ``pad_t``, ``pad_b``, ``pad_l``, ``pad_r`` zeros of padding at its top, bottom,
+left and right (zero outside 0..H-1, 0..W-1), ``s`` the stride and ``d`` the dilation. The output has
+``H_out = floor((H + pad_t + pad_b - d_h (k_h - 1) - 1) / s_h) + 1`` rows (and likewise columns): PyTorch's
 ``torch.nn.Conv2d``. Everything here is read off that one expression: proofs for symbolic sizes
 (:mod:`verifier.symbolic.proofs`) differentiate, sum and substitute it; :func:`expand` evaluates it at a
 concrete layer (to check the derivation engine :mod:`verifier.symbolic.derive` against it);
@@ -26,6 +26,7 @@ C_in*k_h*k_w/g
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
 from functools import cache
 from typing import Any
@@ -57,7 +58,7 @@ _nat = {"integer": True, "nonnegative": True}
 
 # -- the sizes: every one a symbol -----------------------------------------------------------------
 C_in, C_out, g, k_h, k_w, s_h, s_w, d_h, d_w, H, W = sp.symbols("C_in C_out g k_h k_w s_h s_w d_h d_w H W", **_pos)
-pad_top, pad_bottom, pad_left, pad_right = sp.symbols("t b' l r'", **_nat)
+pad_top, pad_bottom, pad_left, pad_right = sp.symbols("pad_t pad_b pad_l pad_r", **_nat)
 
 # -- the indices -----------------------------------------------------------------------------------
 G, f, j, u, v, h, w = sp.symbols("G f j u v h w", **_nat)
@@ -106,9 +107,19 @@ def count(*ranges: Sequence[tuple[sp.Symbol, sp.Expr, sp.Expr]], at: dict[sp.Sym
     >>> count(OUTPUTS[:2])   # output maps
     C_out
     """
-    limits = [lim for group in ranges for lim in group]
-    total = sp.Sum(1, *limits).doit()
-    return sp.simplify(total if at is None else total.subs(at))
+    total = _count(tuple(tuple(lim) for group in ranges for lim in group))
+    if at is None:
+        return total
+    return sp.simplify(total.xreplace({k: sp.sympify(v) for k, v in at.items()}))
+
+
+@cache
+def _count(limits: tuple[tuple[sp.Symbol, sp.Expr, sp.Expr], ...]) -> sp.Expr:
+    variables = {var for var, _, _ in limits}
+    if any((sp.sympify(lo).free_symbols | sp.sympify(hi).free_symbols) & variables for _, lo, hi in limits):
+        return sp.simplify(sp.Sum(1, *limits).doit())
+    # Independent ranges: the Sum of 1 is the product of the ranges' lengths hi - lo + 1.
+    return sp.simplify(sp.Mul(*[hi - lo + 1 for _, lo, hi in limits]))
 
 
 def sizes(conv: Conv2d, input_size: Sequence[int] = (1, 1)) -> dict[sp.Symbol, int]:
@@ -150,6 +161,20 @@ def _named(expr: sp.Expr) -> sp.Expr:
     return expr.xreplace(mapping)
 
 
+def _do_sums(expr: sp.Basic) -> sp.Basic:
+    """Do every sum whose ranges are concrete: the sum of its summand at each index tuple (``xreplace``)."""
+
+    def do(total: sp.Sum) -> sp.Expr:
+        variables = [var for var, _, _ in total.limits]
+        ranges = [range(int(lo), int(hi) + 1) for _, lo, hi in total.limits]
+        terms = [
+            total.function.xreplace(dict(zip(variables, values, strict=True))) for values in itertools.product(*ranges)
+        ]
+        return sp.Add(*terms)
+
+    return expr.replace(lambda e: isinstance(e, sp.Sum), do)
+
+
 def expand(conv: Conv2d, o_index: int, position: Sequence[int], input_size: Sequence[int]) -> sp.Expr:
     """The definition at a concrete layer, map and position, with its sums done by SymPy (``doit``).
 
@@ -157,7 +182,7 @@ def expand(conv: Conv2d, o_index: int, position: Sequence[int], input_size: Sequ
     names them, so the result can be compared with ``==``.
     """
     at = {**sizes(conv, input_size), **_place(conv, o_index), h: int(position[0]), w: int(position[1])}
-    expr = unpad(MAP).subs(at).doit()
+    expr = _do_sums(unpad(MAP).xreplace({k: sp.Integer(v) for k, v in at.items()}))
     if not conv.bias:
         expr = expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base == b, lambda e: sp.Integer(0))
     return sp.expand(_named(expr))
@@ -252,8 +277,8 @@ def output_size(conv: Conv2d, input_size: Sequence[int]) -> tuple[int, int]:
     >>> output_size(Conv2d(1, 1, 3, stride=2, padding=1), (56, 56))
     (28, 28)
     """
-    at = sizes(conv, input_size)
-    return int(H_out.subs(at)), int(W_out.subs(at))
+    at = {k: sp.Integer(v) for k, v in sizes(conv, input_size).items()}
+    return int(H_out.xreplace(at)), int(W_out.xreplace(at))
 
 
 def evaluate(conv: Conv2d, input: Any, weight_array: Any, bias: Any = None) -> np.ndarray:

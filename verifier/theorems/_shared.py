@@ -21,6 +21,7 @@ from .. import symbolic as sym
 from ..report import fmt
 from ..spec import Bottleneck, Conv2d
 from ..symbolic import definition as D
+from ..symbolic.tensors import _grid
 from ._core import Findings, Kind
 
 # The thread's block and where its 1x1 maps are read: one pixel of a small image (other pixels must not appear).
@@ -101,20 +102,24 @@ def _symbol(text: str) -> sp.Symbol:
     return sp.Symbol(text)
 
 
-def _names(prefix: str, index: np.ndarray) -> list[sp.Symbol]:
-    return [_symbol(f"{prefix}_{{{','.join(map(str, row))}}}") for row in index.tolist()]
-
-
 @cache
 def definition_coefficients(conv: Conv2d) -> tuple[Coefficients, ...]:
-    """(b_o or 0, {x_(i,h,w): w_(o,j,u,v)}) of each map at :func:`where`, by the definition's index expressions."""
+    """(b_o or 0, {x_(i,h,w): w_(o,j,u,v)}) of each map at :func:`where`, by the definition's index expressions.
+
+    The symbols are looked up by those indices in grids named ``w_{o,j,u,v}`` and ``x_{i,h,w}`` whose shapes come
+    from the layer's arguments (never from the spec's weight shape).
+    """
     position, size = where(conv)
+    at = D.sizes(conv, size)
     index, inside = D.table(conv, position, size)
+    w_grid = _grid("w", (at[D.C_out], at[D.C_in] // at[D.g], at[D.k_h], at[D.k_w]))
+    x_grid = _grid("x", (at[D.C_in], at[D.H], at[D.W]))
     out = []
     for o in range(conv.out_channels):
         rows = index[o][inside[o]]
-        coeffs = dict(zip(_names("x", rows[:, 4:]), _names("w", rows[:, :4]), strict=True))
-        out.append((_symbol(f"b_{{{o}}}") if conv.bias else sp.Integer(0), coeffs))
+        weights = w_grid[rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3]].tolist()
+        inputs = x_grid[rows[:, 4], rows[:, 5], rows[:, 6]].tolist()
+        out.append((_symbol(f"b_{{{o}}}") if conv.bias else sp.Integer(0), dict(zip(inputs, weights, strict=True))))
     return tuple(out)
 
 
@@ -148,11 +153,13 @@ def _pairs(items: list[tuple[sp.Expr, sp.Expr]]) -> str:
 
 def weight_matrix(conv: Conv2d) -> np.ndarray:
     """W[o, i] = the weight linking input map i to output map o (0 off o's group), by the definition (1x1 only)."""
+    at = D.sizes(conv)
+    w_grid = _grid("w", (at[D.C_out], at[D.C_in] // at[D.g], at[D.k_h], at[D.k_w]))
     out = np.zeros((conv.out_channels, conv.in_channels), dtype=object)
     index, inside = D.table(conv, (0, 0), (1, 1))
-    for o in range(conv.out_channels):
-        for row in index[o][inside[o]].tolist():
-            out[o, row[4]] = _symbol(f"w_{{{','.join(map(str, row[:4]))}}}")
+    o, t = np.nonzero(inside)
+    rows = index[o, t]
+    out[rows[:, 0], rows[:, 4]] = w_grid[rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3]]
     return out
 
 

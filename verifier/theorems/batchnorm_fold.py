@@ -27,10 +27,6 @@ def fold(w: Any, b: Any, gamma: Any, beta: Any, mu: Any, sigma: Any) -> tuple[An
     return gamma / sigma * w, beta + gamma * (b - mu) / sigma
 
 
-def _exact(values: Any) -> list[sp.Rational]:
-    return [sp.Rational(v.numerator, v.denominator) if isinstance(v, Fraction) else sp.Integer(int(v)) for v in values]
-
-
 def check(found: Findings, layer: Conv2d | None) -> None:
     proof = proofs.batchnorm_fold(fold)
     found.proof.extend(proof.lines)
@@ -65,14 +61,8 @@ def check(found: Findings, layer: Conv2d | None) -> None:
     lib_w, lib_b = functional.fold_batch_norm(w.astype(object), b.astype(object), mu, var, gamma, beta, eps)
     folds["verifier.numeric.fold_batch_norm"] = [(lib_w[o], lib_b[o]) for o in range(c)]
     for label, pairs in folds.items():
-        w_new = np.array(
-            [
-                np.vectorize(lambda v: sp.Rational(Fraction(v).numerator, Fraction(v).denominator), otypes=[object])(pw)
-                for pw, _ in pairs
-            ],
-            dtype=object,
-        )
-        b_new = _exact([pb for _, pb in pairs])
+        w_new = np.array([pw for pw, _ in pairs], dtype=object)  # Fractions: the engine sums them exactly
+        b_new = [pb for _, pb in pairs]
         folded = sym.output_maps(conv, position, size, weights=w_new, bias=b_new, inputs=x)
         differ = sum(sp.Rational(a.numerator, a.denominator) != f for a, f in zip(after_bn, folded, strict=True))
         found.equal(

@@ -22,9 +22,9 @@ def dense(conv: Conv2d, weights: np.ndarray) -> np.ndarray:
     """The C_out x C_in matrix W of a 1x1 conv's OIHW weights: each weight placed by the definition (0 off-group)."""
     out = np.zeros((conv.out_channels, conv.in_channels), dtype=weights.dtype)
     index, inside = D.table(conv, (0, 0), (1, 1))
-    for o in range(conv.out_channels):
-        for row in index[o][inside[o]].tolist():
-            out[o, row[4]] = weights[row[0], row[1], row[2], row[3]]
+    o, t = np.nonzero(inside)
+    rows = index[o, t]
+    out[rows[:, 0], rows[:, 4]] = weights[rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3]]
     return out
 
 

@@ -58,6 +58,14 @@ def check(found: Findings, layer: Conv2d | None) -> None:
         else f"Y = W . H does not hold: expected NumPy's conv2d to equal W . H, found "
         f"{int(np.sum(y != w @ hidden)) if y.shape == (wide, samples) else y.shape} entries differing",
     )
+    jacobian_rank = sym.rank_lower_bound(w)  # the Jacobian W with random integer weights
+    found.equal(
+        "checked",
+        f"the Jacobian W ({wide}x{narrow}) has full rank {narrow} at random integer weights",
+        "rank (mod p lower bound)",
+        narrow,
+        jacobian_rank,
+    )
     outputs_rank = sym.rank_lower_bound(y)
     found.equal(
         "checked",
@@ -100,6 +108,7 @@ def check(found: Findings, layer: Conv2d | None) -> None:
     found.figures.update(
         {
             "jacobian_shape": list(jac.shape),
+            "jacobian_rank": jacobian_rank,
             "outputs_rank": outputs_rank,
             "samples": samples,
             "after_batchnorm_linear_span": bn_span,
