@@ -101,6 +101,11 @@ def unpad(expr: sp.Basic) -> sp.Basic:
     return expr.replace(xbar, X_PADDED)
 
 
+def as_expr(value: int | sp.Expr) -> sp.Expr:
+    """An int as a SymPy Integer; a SymPy expression as it is (nothing is ever parsed from text)."""
+    return sp.Integer(value) if isinstance(value, int) else value
+
+
 def count(*ranges: Sequence[tuple[sp.Symbol, sp.Expr, sp.Expr]], at: dict[sp.Symbol, Any] | None = None) -> sp.Expr:
     """The number of index tuples in the nested ``ranges`` (a Sum of 1), optionally at sizes ``at``.
 
@@ -110,13 +115,13 @@ def count(*ranges: Sequence[tuple[sp.Symbol, sp.Expr, sp.Expr]], at: dict[sp.Sym
     total = _count(tuple(tuple(lim) for group in ranges for lim in group))
     if at is None:
         return total
-    return sp.simplify(total.xreplace({k: sp.sympify(v) for k, v in at.items()}))
+    return sp.simplify(total.xreplace({k: as_expr(v) for k, v in at.items()}))
 
 
 @cache
 def _count(limits: tuple[tuple[sp.Symbol, sp.Expr, sp.Expr], ...]) -> sp.Expr:
     variables = {var for var, _, _ in limits}
-    if any((sp.sympify(lo).free_symbols | sp.sympify(hi).free_symbols) & variables for _, lo, hi in limits):
+    if any((as_expr(lo).free_symbols | as_expr(hi).free_symbols) & variables for _, lo, hi in limits):
         return sp.simplify(sp.Sum(1, *limits).doit())
     # Independent ranges: the Sum of 1 is the product of the ranges' lengths hi - lo + 1.
     return sp.simplify(sp.Mul(*[hi - lo + 1 for _, lo, hi in limits]))

@@ -108,7 +108,7 @@ def _corners_hold(condition: sp.Basic, box: list[tuple[sp.Symbol, sp.Expr, sp.Ex
     """
     a, e = sp.symbols("a e", **_pos)  # g divides C_in and C_out: C_in = g a, C_out = g e
     condition = condition.subs({D.C_in: D.g * a, D.C_out: D.g * e})
-    box = [(var, sp.sympify(lo).subs({D.C_in: D.g * a}), sp.sympify(hi).subs({D.C_in: D.g * a})) for var, lo, hi in box]
+    box = [(var, D.as_expr(lo).subs({D.C_in: D.g * a}), D.as_expr(hi).subs({D.C_in: D.g * a})) for var, lo, hi in box]
     names = [b[0] for b in box]
     for corner in itertools.product(*[(lo, hi) for _, lo, hi in box]):
         value = condition.subs(dict(zip(names, corner, strict=True)))
@@ -182,7 +182,7 @@ def all_inputs() -> Proof:
         rf"\#\{{\text{{terms}}\}} = {_L(sp.Sum(1, *D.TERMS).subs(ONE_BY_ONE))} = {_L(terms)}",
     )
     detail = (
-        f"differentiating the definition at a 1x1 conv: d y_o/d x_i = w_(o,i') for each of the {terms} input maps "
+        f"differentiating the definition at a 1x1 conv: d y_o/d x_i = w_{{o,i'}} for each of the {terms} input maps "
         f"i = G*C_in/g + i' of o's group, 0 for maps outside it and for other pixels"
         if holds
         else f"differentiating the definition at a 1x1 conv did not give one weight per input of the group "
@@ -247,7 +247,7 @@ def parameter_count() -> Proof:
         rf"\#b = {_L(sp.Sum(1, *D.OUTPUTS[:2]))} = {_L(biases)}",
         rf"P = {_L(weights)} + {_L(biases)}",
     )
-    detail = f"the definition's index ranges give {weights} weights w_(o,j,u,v) and {biases} biases b_o"
+    detail = f"the definition's index ranges give {weights} weights w_{{o,j,u,v}} and {biases} biases b_o"
     return Proof(holds, lines, {"weights": str(weights), "biases": str(biases)}, "for all sizes", detail)
 
 

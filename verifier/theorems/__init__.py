@@ -3,7 +3,13 @@
 A :class:`Theorem` states one fact about convolutions. :meth:`Theorem.check` returns a :class:`Verdict`
 whose :class:`Step` s say what was shown and how: ``proved`` (derived for all sizes from the one definition
 of a convolution), ``checked`` (computed exactly at named sizes) or ``cited`` (a named lemma applied to a
-computed instance). Given a layer, a theorem about layers is checked at that layer.
+computed instance). Given a layer, a theorem about layers is checked at that layer; one whose statement does not
+apply to it (a 3x3 layer is not a matrix product) is "skipped" with the reason.
+
+One module per theorem holds its statement, its checks and the proof it runs: :mod:`.all_inputs`,
+:mod:`.maps_equal_filters`, :mod:`.parameter_count`, :mod:`.mac_count`, :mod:`.conv1x1_is_matmul`,
+:mod:`.expansion_rank`, :mod:`.linear_collapse`, :mod:`.batchnorm_fold`, :mod:`.bottleneck_budget`. The
+objects they share are in :mod:`._core`; the derived maps several of them read, in :mod:`._shared`.
 
 >>> t = get_theorem("parameter-count")
 >>> t

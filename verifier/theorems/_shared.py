@@ -104,7 +104,7 @@ def _symbol(text: str) -> sp.Symbol:
 
 @cache
 def definition_coefficients(conv: Conv2d) -> tuple[Coefficients, ...]:
-    """(b_o or 0, {x_(i,h,w): w_(o,j,u,v)}) of each map at :func:`where`, by the definition's index expressions.
+    """(b_o or 0, {x_{i,h,w}: w_{o,j,u,v}}) of each map at :func:`where`, by the definition's index expressions.
 
     The symbols are looked up by those indices in grids named ``w_{o,j,u,v}`` and ``x_{i,h,w}`` whose shapes come
     from the layer's arguments (never from the spec's weight shape).
@@ -133,7 +133,7 @@ def engine_answers_to_definition(found: Findings, conv: Conv2d) -> bool:
         return found.equal("checked", statement, "maps", len(theirs), len(mine))
     if not bad:
         return found.step(
-            "checked", statement, True, f"all {len(mine)} maps, {fmt(products)} products w_(o,i,u,v) x_i(p), agree"
+            "checked", statement, True, f"all {len(mine)} maps, {fmt(products)} products w_{{o,i,u,v}} x_i(p), agree"
         )
     o = bad[0]
     (b_eng, c_eng), (b_def, c_def) = mine[o], theirs[o]

@@ -53,7 +53,7 @@ def check(found: Findings, layer: Conv2d | None) -> None:
     proof = proofs.all_inputs()
     found.proof.extend(proof.lines)
     found.step(
-        "proved", "y_o(p) = b_o + sum_i w_(o,i) x_i(p) over o's group, d y_o/d x_i = w_(o,i)", proof.holds, proof.detail
+        "proved", "y_o(p) = b_o + sum_i w_{o,i} x_i(p) over o's group, d y_o/d x_i = w_{o,i}", proof.holds, proof.detail
     )
     read = 0
     for conv in [layer] if layer is not None else _layers():

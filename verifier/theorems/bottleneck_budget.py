@@ -79,7 +79,8 @@ def check(found: Findings, layer: Conv2d | None) -> None:
         "checked",
         "bottleneck < basic block < two wide 3x3, projection between 1x and 2x",
         b < bb < tw and 1 < pr / b < 2,
-        f"{fmt(b)} < {fmt(bb)} < {fmt(tw)}; with projection {fmt(pr)} ({pr / b:.2f}x)",
+        f"found {fmt(b)}, {fmt(bb)}, {fmt(tw)}; with projection {fmt(pr)} ({pr / b:.2f}x)"
+        + ("" if b < bb < tw and 1 < pr / b < 2 else "; expected increasing figures and a ratio between 1 and 2"),
     )
     found.figures.update({k: v for k, v in counts.items()})
     found.figures["projection_ratio"] = round(pr / b, 4)

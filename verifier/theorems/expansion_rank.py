@@ -102,9 +102,15 @@ def check(found: Findings, layer: Conv2d | None) -> None:
         "checked",
         "the residual add leaves the subspace",
         residual_rank > narrow,
-        f"rank {path_rank} on the conv path, {residual_rank} after adding the block's input",
+        f"rank {path_rank} on the conv path, {residual_rank} after adding the block's input"
+        + ("" if residual_rank > narrow else f" (expected more than {narrow})"),
     )
-    found.step("checked", "ReLU leaves the subspace", relu_rank > narrow, f"rank {relu_rank} after ReLU")
+    found.step(
+        "checked",
+        "ReLU leaves the subspace",
+        relu_rank > narrow,
+        f"rank {relu_rank} after ReLU" + ("" if relu_rank > narrow else f" (expected more than {narrow})"),
+    )
     found.figures.update(
         {
             "jacobian_shape": list(jac.shape),

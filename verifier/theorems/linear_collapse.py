@@ -70,7 +70,8 @@ def check(found: Findings, layer: Conv2d | None) -> None:
         "cited",
         f"rank(W2.W1) <= {m}",
         merged.shape == (second.out_channels, first.in_channels),
-        f"{LEMMA}, applied to W2 ({second.out_channels}x{m}) . W1 ({m}x{first.in_channels}): rank <= {m}, "
+        f"{LEMMA}, applied to W2 ({second.out_channels}x{m}) . W1 ({m}x{first.in_channels}) of shape "
+        f"{merged.shape[0]}x{merged.shape[1]} (expected {second.out_channels}x{first.in_channels}): rank <= {m}, "
         f"not {min(second.out_channels, first.in_channels)}",
     )
     rank = sym.rank_lower_bound(merged)

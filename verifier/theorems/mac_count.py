@@ -56,7 +56,8 @@ def _count(found: Findings, label: str, conv: Conv2d, size: tuple[int, int]) -> 
         f"{label}: the engine's maps leave out only products with padded zeros",
         holds,
         f"{fmt(derived)} products derived against {fmt(by_definition)} in the definition's ranges"
-        + ("" if unpadded else f" (padding {conv.padding_amounts})"),
+        + ("" if unpadded else f" (padding {conv.padding_amounts})")
+        + ("" if holds else f"; expected {'equal counts' if unpadded else 'fewer derived'} figures"),
     )
     found.figures[label] = {
         "derived": derived,

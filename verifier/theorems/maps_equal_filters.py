@@ -34,7 +34,7 @@ def _counts(found: Findings, conv: Conv2d) -> None:
     S.agree(
         found,
         "checked",
-        f"the products w_(o,i) x_i of {conv!r} are summed inside its maps",
+        f"the products w_{{o,i}} x_i of {conv!r} are summed inside its maps",
         {"definition": sum(len(c) for _, c in S.definition_coefficients(conv)), "engine": products},
         "products before the sum",
     )
@@ -46,7 +46,7 @@ def _counts(found: Findings, conv: Conv2d) -> None:
 
 
 def _depthwise(found: Findings) -> None:
-    """The asker's n1*n2 maps: a depthwise conv with multiplier r = C_out; filter i*r + f gets w_(f,i)."""
+    """The asker's n1*n2 maps: a depthwise conv with multiplier r = C_out; filter i*r + f gets w_{f,i}."""
     ordinary = S.thread_convs()[0]
     n1, r = ordinary.in_channels, ordinary.out_channels
     depthwise = Conv2d(n1, n1 * r, 1, groups=n1, bias=False)
