@@ -174,3 +174,15 @@ def test_a_sabotage_makes_its_theorems_fail_and_prove_exit_1_with_json(
             assert any("expected" in s["detail"] or "does NOT" in s["detail"] for s in failed), failed
         else:
             assert entry["error"] and entry["error"].split(":")[0] in entry["evidence"]
+
+
+def test_a_spec_that_ignores_groups_is_caught_with_both_figures_of_the_grouped_conv(
+    forget: Callable[[], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(spec.Conv2d, "in_per_group", property(lambda s: s.in_channels))
+    verdict = theorems.get_theorem("parameter-count").check()
+    assert verdict.status == HOLDS_NOT
+    (grouped,) = [s for s in verdict.steps if s.statement.startswith("grouped 3x3")]
+    # the definition counts 3*3*(64/8)*64 = 4,608 weights + 64 biases; the broken spec 3*3*64*64 + 64
+    assert "4,608 weights + 64 biases" in grouped.statement
+    assert "expected 4,672 (definition), found 36,928 (spec)" in grouped.detail

@@ -115,7 +115,8 @@ def count(*ranges: Sequence[tuple[sp.Symbol, sp.Expr, sp.Expr]], at: dict[sp.Sym
     total = _count(tuple(tuple(lim) for group in ranges for lim in group))
     if at is None:
         return total
-    return sp.simplify(total.xreplace({k: as_expr(v) for k, v in at.items()}))
+    value = total.xreplace({k: as_expr(v) for k, v in at.items()})
+    return value if value.is_Number else sp.simplify(value)
 
 
 @cache
@@ -124,7 +125,7 @@ def _count(limits: tuple[tuple[sp.Symbol, sp.Expr, sp.Expr], ...]) -> sp.Expr:
     if any((as_expr(lo).free_symbols | as_expr(hi).free_symbols) & variables for _, lo, hi in limits):
         return sp.simplify(sp.Sum(1, *limits).doit())
     # Independent ranges: the Sum of 1 is the product of the ranges' lengths hi - lo + 1.
-    return sp.simplify(sp.Mul(*[hi - lo + 1 for _, lo, hi in limits]))
+    return sp.Mul(*[hi - lo + 1 for _, lo, hi in limits])
 
 
 def sizes(conv: Conv2d, input_size: Sequence[int] = (1, 1)) -> dict[sp.Symbol, int]:

@@ -147,7 +147,9 @@ class Theorem:
     def check(self, layer: Conv2d | None = None) -> Verdict:
         """Check the theorem (at ``layer`` when given and the statement depends on it); cached per layer.
 
-        A theorem whose statement does not depend on the layer ignores ``layer``.
+        A theorem whose statement does not depend on the layer ignores ``layer``. One that does not apply to
+        the layer returns status ``"skipped"`` (``holds`` False: nothing was shown) with the reason in
+        ``evidence``. A layer too large to check exactly is refused up front by :func:`validate_layer`.
         """
         if layer is not None:
             validate_layer(layer)

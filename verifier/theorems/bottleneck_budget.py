@@ -27,7 +27,15 @@ def check(found: Findings, layer: Conv2d | None) -> None:
     proof = proofs.block_budget()
     found.proof.extend(proof.lines)
     per_m2 = proof.figures
-    found.step("proved", "17m^2 < 18m^2 << 288m^2 conv weights; a projection adds 16m^2", proof.holds, proof.detail)
+    b, bb, tw, pr = (
+        per_m2[k] for k in ("bottleneck_per_m2", "basic_per_m2", "two_3x3_wide_per_m2", "projection_per_m2")
+    )
+    found.step(
+        "proved",
+        f"{b}m^2 < {bb}m^2 < {tw}m^2 conv weights; a projection adds {pr}m^2",
+        proof.holds,
+        proof.detail,
+    )
     bottleneck = S.BLOCK
     m = bottleneck.planes
     basic = BasicBlock(bottleneck.width, bottleneck.width)
@@ -74,7 +82,7 @@ def check(found: Findings, layer: Conv2d | None) -> None:
         {"definition": two_wide, "proof at m": per_m2["two_3x3_wide_per_m2"] * m * m, "spec": 2 * wide.weight_count},
         "weights",
     )
-    b, bb, pr, tw = (counts[k]["derived"] for k in counts)
+    b, bb, pr, tw = (counts[k]["derived"] for k in counts)  # at m = 64
     found.step(
         "checked",
         "bottleneck < basic block < two wide 3x3, projection between 1x and 2x",
