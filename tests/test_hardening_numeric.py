@@ -18,6 +18,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from verifier import Bottleneck, VerifierError, VerifierTypeError
+from verifier.memory import available_bytes, ensure_fits, human_bytes
 from verifier.numeric import (
     batch_norm,
     bottleneck_forward,
@@ -28,7 +29,6 @@ from verifier.numeric import (
     reference,
     relu,
 )
-from verifier.numeric.memory import available_bytes, ensure_fits, human_bytes
 
 FAST = settings(max_examples=30, deadline=None)
 X = np.ones((1, 2, 4, 4))
@@ -607,7 +607,7 @@ def _measured_peak(call: Any) -> int:
 def test_the_memory_estimate_covers_what_a_float_conv_allocates(
     x_shape: tuple[int, ...], w_shape: tuple[int, ...], kwargs: dict[str, Any]
 ) -> None:
-    from verifier.numeric.functional import common_dtype, conv_spec, conv_workspace_bytes
+    from verifier.numeric._guards import common_dtype, conv_spec, conv_workspace_bytes
 
     rng = np.random.default_rng(0)
     x = rng.standard_normal(x_shape).astype(np.float32)
@@ -681,7 +681,7 @@ def test_mixing_message_names_both_arguments_and_the_remedy() -> None:
 
 def test_the_spec_a_call_runs_has_torchs_defaults_and_its_bias() -> None:
     from verifier import Conv2d
-    from verifier.numeric.functional import conv_spec
+    from verifier.numeric._guards import conv_spec
 
     assert conv_spec((1, 4, 8, 8), (2, 4, 3, 3), None) == Conv2d(4, 2, 3, bias=False)
     assert conv_spec((4, 8, 8), (2, 2, 3, 1), (2,), 2, 1, 1, 2) == Conv2d(4, 2, (3, 1), 2, 1, 1, 2, bias=True)
@@ -695,7 +695,7 @@ def test_a_refused_conv_names_the_input_it_was_given() -> None:
 @pytest.mark.parametrize("kind", ["int64", "object"])
 @pytest.mark.parametrize(("kernel", "stride", "padding"), [(3, 1, 1), (3, 2, 0), (1, 1, 0), (2, 1, "same")])
 def test_the_memory_estimate_covers_exact_convs_too(kind: str, kernel: int, stride: int, padding: Any) -> None:
-    from verifier.numeric.functional import common_dtype, conv_spec, conv_workspace_bytes
+    from verifier.numeric._guards import common_dtype, conv_spec, conv_workspace_bytes
 
     rng = np.random.default_rng(1)
     x = rng.integers(-3, 4, (1, 4, 12, 12))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fractions import Fraction
-from math import isqrt
 
 import numpy as np
 import pytest
@@ -16,14 +15,7 @@ from verifier.numeric import (
     bottleneck_params,
     reference,
 )
-
-
-def _exact_sqrt(value: Fraction) -> Fraction:
-    value = Fraction(value)
-    root = Fraction(isqrt(value.numerator), isqrt(value.denominator))
-    assert root * root == value, f"{value} is not a rational square"
-    return root
-
+from verifier.numeric.normalization import exact_sqrt
 
 BLOCKS = [
     Bottleneck(8, 2),  # identity shortcut, stride 1
@@ -39,7 +31,7 @@ def test_exact_bottleneck_equals_the_loop_definition(block: Bottleneck) -> None:
     params = bottleneck_params(block, seed=3, dtype="object", integer=True)
     x = bottleneck_input(block, batch=2, size=(5, 4), seed=4, dtype="object", integer=True)
     mine = bottleneck_forward(x, params)
-    theirs = reference.bottleneck(x.tolist(), params, sqrt=_exact_sqrt)
+    theirs = reference.bottleneck(x.tolist(), params, sqrt=exact_sqrt)
     assert mine.tolist() == theirs
 
 
@@ -119,7 +111,7 @@ def test_parameters_are_checked_against_the_block() -> None:
 def test_integer_parameters_keep_var_plus_eps_a_rational_square() -> None:
     params = bottleneck_params(seed=9, dtype="object", integer=True)
     for bn in (params.bn1, params.bn2, params.bn3):
-        roots = {_exact_sqrt(v + bn.eps) for v in bn.running_var}
+        roots = {exact_sqrt(v + bn.eps) for v in bn.running_var}
         assert roots <= {Fraction(1, 2), Fraction(1), Fraction(2)}
 
 

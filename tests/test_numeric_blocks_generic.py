@@ -86,7 +86,7 @@ def _held_bytes(folded: FoldedBottleneck, output: np.ndarray, stride: int) -> in
     [((h, w), buffers)] = folded._buffers.items()
     arrays = [buffers["stacked"], buffers["a2"], buffers["floor"], *buffers["tmp"], buffers["short"]]
     strided_copy = folded.block.in_channels * h * w * output.itemsize if stride != 1 else 0
-    from verifier.numeric.functional import _zeros
+    from verifier.numeric.activations import _zeros
 
     zeros_row = _zeros(h * w, output.dtype.str)  # the row the ReLUs compare against, cached once per length
     return output.nbytes + sum(a.nbytes for a in arrays if a.base is None) + strided_copy + int(zeros_row.nbytes)
@@ -116,7 +116,7 @@ def test_the_workspace_estimate_is_what_the_fast_path_allocates(block: Bottlenec
 def test_a_forward_pass_too_large_for_memory_names_the_bottleneck_and_its_input(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from verifier.numeric import memory
+    from verifier import memory
 
     monkeypatch.setattr(memory, "available_bytes", lambda: 1024)
     block = Bottleneck(64, 16)
@@ -144,7 +144,7 @@ def test_a_spare_projection_batch_norm_on_an_identity_block_is_ignored() -> None
 def test_an_input_too_large_for_memory_is_refused_with_its_size(
     monkeypatch: pytest.MonkeyPatch, dtype: str, size: str
 ) -> None:
-    from verifier.numeric import memory
+    from verifier import memory
 
     monkeypatch.setattr(memory, "available_bytes", lambda: 1024)
     # 256 maps of 256 x 256: 2**24 entries, of 4 or 8 bytes, or a pointer and a number (64 bytes) for objects
@@ -249,7 +249,7 @@ def test_only_a_strided_fast_block_scans_its_input_for_non_finite_entries_up_fro
 ) -> None:
     # unstrided, conv1 reads every entry and its finite result proves the input finite: no separate pass
     from verifier.numeric import blocks
-    from verifier.numeric.functional import ensure_finite as real
+    from verifier.numeric._guards import ensure_finite as real
 
     names: list[str] = []
 

@@ -16,7 +16,7 @@ import pytest
 
 from verifier import Bottleneck, VerifierError, VerifierTypeError
 from verifier.numeric import bottleneck_input, bottleneck_params
-from verifier.numeric.blocks import BatchNormParams, BottleneckParams
+from verifier.numeric.params import BatchNormParams, BottleneckParams
 
 #: a block with enough channels that every value of a small set is drawn, and a projection to draw too
 WIDE = Bottleneck(256, 64, stride=2, projection=True)

@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from verifier import VerifierError, VerifierTypeError
-from verifier.numeric import conv2d
-from verifier.numeric import functional as fn
+from verifier.numeric import _guards, conv2d
 
 X = np.arange(2 * 4 * 4, dtype=np.float64).reshape(1, 2, 4, 4)
 W = np.ones((2, 2, 1, 1))
@@ -55,8 +54,8 @@ def test_the_spec_depends_on_every_argument():
                     if (padding == "same" and stride != 1) or (padding == 0 and dilation == 2):
                         continue  # "same" needs stride 1; a dilated 3x3 reaches 5 pixels, wider than 4
                     out = conv2d(X, weight, stride=stride, padding=padding, dilation=dilation, groups=groups)
-                    spec = fn.conv_spec(X.shape, weight.shape, None, stride, padding, dilation, groups)
-                    fresh = fn._conv_spec(X.shape, weight.shape, None, stride, padding, dilation, groups)
+                    spec = _guards.conv_spec(X.shape, weight.shape, None, stride, padding, dilation, groups)
+                    fresh = _guards._conv_spec(X.shape, weight.shape, None, stride, padding, dilation, groups)
                     assert spec == fresh and out.shape[2:] == fresh.output_size(4, 4)
                     seen[(stride, padding, dilation, groups)] = spec
     assert len(set(seen.values())) == len(seen)  # no two argument sets shared a spec
@@ -64,6 +63,6 @@ def test_the_spec_depends_on_every_argument():
 
 def test_conv_spec_refuses_mismatched_channels_after_many_good_calls():
     for c in range(1, 40):
-        assert fn.conv_spec((1, c, 3, 3), (1, c, 1, 1), None).in_channels == c
+        assert _guards.conv_spec((1, c, 3, 3), (1, c, 1, 1), None).in_channels == c
     with pytest.raises(VerifierError, match="channels"):
-        fn.conv_spec((1, 3, 3, 3), (1, 4, 1, 1), None)
+        _guards.conv_spec((1, 3, 3, 3), (1, 4, 1, 1), None)

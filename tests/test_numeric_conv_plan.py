@@ -13,26 +13,26 @@ from typing import ClassVar
 import numpy as np
 import pytest
 
+import verifier.numeric.conv as conv_module
 from verifier import VerifierError
-from verifier.numeric import conv2d
-from verifier.numeric import functional as fn
+from verifier.numeric import _guards, activations, conv2d
 
 
 def _scheme(x, w, stride=1, padding=0, dilation=1, groups=1):
-    return fn._conv_plan(x, w, None, stride, padding, dilation, groups).scheme.func
+    return _guards.conv_plan(x, w, None, (stride, padding, dilation, groups), conv_module._scheme).scheme.func
 
 
 @pytest.mark.parametrize(
     "dtype, kernel, stride, padding, expected",
     [
-        (np.float32, 1, 1, 0, fn._conv1x1),
-        (np.float64, 1, 1, 0, fn._conv1x1),
-        (np.float32, 1, 1, 1, fn._conv_shifted),  # padded: the zero border needs the padded image
-        (np.float32, 1, 2, 0, fn._conv_im2col),  # strided: no shifted views
-        (np.float32, 3, 1, 1, fn._conv_shifted),
-        (np.float32, 3, 2, 1, fn._conv_im2col),
-        (np.int64, 1, 1, 0, fn._conv_im2col),  # exact data: NumPy's own loops, never BLAS
-        (object, 3, 1, 1, fn._conv_im2col),
+        (np.float32, 1, 1, 0, conv_module._conv1x1),
+        (np.float64, 1, 1, 0, conv_module._conv1x1),
+        (np.float32, 1, 1, 1, conv_module._conv_shifted),  # padded: the zero border needs the padded image
+        (np.float32, 1, 2, 0, conv_module._conv_im2col),  # strided: no shifted views
+        (np.float32, 3, 1, 1, conv_module._conv_shifted),
+        (np.float32, 3, 2, 1, conv_module._conv_im2col),
+        (np.int64, 1, 1, 0, conv_module._conv_im2col),  # exact data: NumPy's own loops, never BLAS
+        (object, 3, 1, 1, conv_module._conv_im2col),
     ],
 )
 def test_each_conv_runs_the_scheme_its_shape_and_dtype_call_for(dtype, kernel, stride, padding, expected):
@@ -56,8 +56,8 @@ def test_a_float_1x1_conv_allocates_its_output_and_no_copy_of_the_input():
 
 def test_the_input_is_read_for_nan_only_when_the_output_cannot_vouch_for_it(monkeypatch):
     read = []
-    original = fn.finite_norm
-    monkeypatch.setattr(fn, "finite_norm", lambda name, arr: read.append(name) or original(name, arr))
+    original = conv_module.finite_norm
+    monkeypatch.setattr(conv_module, "finite_norm", lambda name, arr: read.append(name) or original(name, arr))
     cases = [
         ((1, 16, 8, 8), (4, 16, 1, 1), 1, ["weight"]),  # 16 -> 4 maps: the output is smaller and reads it all
         ((1, 4, 8, 8), (16, 4, 1, 1), 1, ["weight", "input"]),  # 4 -> 16: the input is the smaller array
@@ -70,10 +70,10 @@ def test_the_input_is_read_for_nan_only_when_the_output_cannot_vouch_for_it(monk
 
 
 def test_a_repeated_call_reuses_its_plan_and_a_changed_one_does_not(monkeypatch):
-    fn._PLANS.clear()
+    _guards._PLANS.clear()
     made = []
-    original = fn.conv_spec
-    monkeypatch.setattr(fn, "conv_spec", lambda *a: made.append(a) or original(*a))
+    original = _guards.conv_spec
+    monkeypatch.setattr(_guards, "conv_spec", lambda *a: made.append(a) or original(*a))
     x, w = np.ones((1, 2, 5, 5)), np.ones((3, 2, 3, 3))
     first = conv2d(x, w, padding=1)
     assert np.array_equal(conv2d(x, w, padding=1), first) and len(made) == 1
@@ -84,11 +84,11 @@ def test_a_repeated_call_reuses_its_plan_and_a_changed_one_does_not(monkeypatch)
 
 
 def test_the_memory_of_plans_stays_small():
-    fn._PLANS.clear()
+    _guards._PLANS.clear()
     w = np.ones((1, 1, 1, 1))
     for size in range(1, 300):
         conv2d(np.ones((1, 1, 1, size)), w)
-        assert 0 < len(fn._PLANS) <= 256
+        assert 0 < len(_guards._PLANS) <= 256
 
 
 def test_an_option_that_cannot_be_remembered_is_checked_every_time():
@@ -106,7 +106,7 @@ def test_small_integer_dtypes_compute_in_int64(small):
     w = np.full((1, 2, 1, 1), 100, small)
     out = conv2d(x, w)
     assert out.dtype == np.int64 and (out == 2 * 100 * 100).all()  # 20000 leaves every small dtype
-    assert fn.common_dtype(input=x, weight=w) == np.int64
+    assert _guards.common_dtype(input=x, weight=w) == np.int64
 
 
 def test_int64_safety_counts_the_kernels_height_and_width():
@@ -122,28 +122,28 @@ def test_int64_safety_counts_the_kernels_height_and_width():
 def test_the_every_input_rule_for_a_1x1_kernel_ignores_dilation():
     """A 1x1 kernel reads each pixel once whatever its dilation, even a dilation wider than the image."""
     for dilation in (1, 4, 9):
-        spec = fn.conv_spec((1, 1, 3, 3), (1, 1, 1, 1), None, 1, 0, dilation, 1)
-        assert fn._reads_every_input(spec, 3, 3)
+        spec = _guards.conv_spec((1, 1, 3, 3), (1, 1, 1, 1), None, 1, 0, dilation, 1)
+        assert _guards._reads_every_input(spec, 3, 3)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_the_constant_rows_are_read_only_and_of_their_dtype(dtype):
     code = np.dtype(dtype).str
-    for row, value in ((fn._ones(7, code), 1), (fn._zeros(7, code), 0)):
+    for row, value in ((_guards.constant_row(7, code, 1), 1), (activations._zeros(7, code), 0)):
         assert row.dtype == dtype and row.shape == (7,) and (row == value).all() and not row.flags.writeable
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_row_sums_take_every_layout_blas_can_read_without_a_copy(dtype):
     arr = np.arange(2 * 3 * 4 * 5, dtype=dtype).reshape(2, 3, 4, 5)
-    assert np.array_equal(fn._row_sums(arr), arr.reshape(6, 20).sum(axis=1))
-    assert np.array_equal(fn._row_sums(arr[0, 0]), arr[0, 0].sum(axis=1))
+    assert np.array_equal(_guards._row_sums(arr), arr.reshape(6, 20).sum(axis=1))
+    assert np.array_equal(_guards._row_sums(arr[0, 0]), arr[0, 0].sum(axis=1))
     strided_rows = arr.reshape(6, 20)[::2, 3:17]  # rows apart, columns adjacent: BLAS's leading dimension
-    assert np.array_equal(fn._row_sums(strided_rows), strided_rows.sum(axis=1))
-    assert np.array_equal(fn._row_sums(arr[0]), arr[0].reshape(3, 20).sum(axis=1))
-    assert fn._row_sums(arr.reshape(6, 20)[:, ::2]) is None  # columns apart
-    assert fn._row_sums(arr[:, :, :, ::2]) is None  # not contiguous
-    assert fn._row_sums(arr.ravel()) is None  # one axis
+    assert np.array_equal(_guards._row_sums(strided_rows), strided_rows.sum(axis=1))
+    assert np.array_equal(_guards._row_sums(arr[0]), arr[0].reshape(3, 20).sum(axis=1))
+    assert _guards._row_sums(arr.reshape(6, 20)[:, ::2]) is None  # columns apart
+    assert _guards._row_sums(arr[:, :, :, ::2]) is None  # not contiguous
+    assert _guards._row_sums(arr.ravel()) is None  # one axis
 
 
 def test_a_bias_of_another_dtype_is_refused_after_a_good_call_with_the_same_shapes():
@@ -170,17 +170,17 @@ class _Watched(np.ndarray):
 def test_all_finite_reads_a_finite_array_once_and_looks_closer_only_when_the_sums_cannot_decide():
     _Watched.looked = []
     finite = np.arange(24.0).reshape(2, 3, 4).view(_Watched)
-    assert fn.all_finite(finite) and _Watched.looked == []
+    assert _guards.all_finite(finite) and _Watched.looked == []
     top = np.finfo(np.float64).max
     overflowing = np.array([[0.75 * top], [0.75 * top]]).view(_Watched)  # rows finite, their total is not
-    assert fn.all_finite(overflowing) and _Watched.looked == ["min", "max"]
+    assert _guards.all_finite(overflowing) and _Watched.looked == ["min", "max"]
 
 
 def test_relu_into_writes_a_strided_destination():
     src = np.array([[-1.0, 2.0, -3.0], [4.0, -5.0, 6.0]])
     dst = np.zeros((2, 7))[:, :3]  # rows 7 apart: no reshape into one row is a view, it would write into a copy
-    fn.relu_into(src, dst)
+    activations.relu_into(src, dst)
     assert np.array_equal(dst, np.maximum(src, 0))
     out = np.zeros((3, 2))  # the other way round: a strided source
-    fn.relu_into(src.T, out)
+    activations.relu_into(src.T, out)
     assert np.array_equal(out, np.maximum(src.T, 0))

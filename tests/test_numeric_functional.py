@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from verifier import VerifierError, VerifierTypeError
+from verifier.memory import available_bytes
 from verifier.numeric import batch_norm, conv2d, fold_batch_norm, reference, relu
-from verifier.numeric.memory import available_bytes
 
 
 def _ints(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -344,7 +344,7 @@ def test_the_memory_estimate_bounds_what_conv2d_allocates(dtype: Any, k: int, st
     """The estimate the memory guard refuses on is an upper bound of tracemalloc's measured peak."""
     import tracemalloc
 
-    from verifier.numeric.functional import conv_spec, conv_workspace_bytes
+    from verifier.numeric._guards import conv_spec, conv_workspace_bytes
 
     rng = np.random.default_rng(0)
     x = rng.integers(-3, 4, (2, 4, 9, 8) if dtype is object else (2, 4, 90, 80)).astype(dtype)

@@ -13,8 +13,7 @@ from typing import Any
 
 import pytest
 
-from verifier import VerifierError
-from verifier.numeric import memory
+from verifier import VerifierError, memory
 
 MEMINFO = "MemTotal:       16000000 kB\nMemFree:         1000000 kB\nMemAvailable:    9000000 kB\nCached: 5 kB\n"
 PAGES = {"SC_AVPHYS_PAGES": 3000, "SC_PAGE_SIZE": 4096}

@@ -14,7 +14,7 @@ import pytest
 
 from verifier import VerifierError
 from verifier.numeric import conv2d
-from verifier.numeric.functional import _reads_every_input, conv_spec
+from verifier.numeric._guards import _reads_every_input, conv_spec
 
 CONFIGS = [
     dict(kernel=k, stride=s, dilation=d, padding=p)

@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import math
 from fractions import Fraction
-from math import isqrt
 from typing import Any
 
 import pytest
 
 from verifier import Bottleneck
 from verifier.numeric import bottleneck_input, bottleneck_params, reference
-
-
-def _exact_sqrt(value: Fraction) -> Fraction:
-    value = Fraction(value)
-    root = Fraction(isqrt(value.numerator), isqrt(value.denominator))
-    assert root * root == value, f"{value} is not a rational square"
-    return root
+from verifier.numeric.normalization import exact_sqrt
 
 
 def _leaves(nested: Any) -> list[Any]:
@@ -47,7 +40,7 @@ def test_the_exact_root_is_used_in_every_batch_norm_of_the_block(block: Bottlene
 
     def root(value: Fraction) -> Fraction:
         roots.append(value)
-        return _exact_sqrt(value)
+        return exact_sqrt(value)
 
     out = reference.bottleneck(x.tolist(), params, sqrt=root)
     assert all(type(v) in (int, Fraction) for v in _leaves(out))

@@ -17,7 +17,7 @@ from verifier.symbolic import derive, output_map, output_maps, output_tensor, te
 
 def _no_memory(monkeypatch):
     """Pretend 1 MiB is available: every estimate above the small-work threshold is then refused."""
-    from verifier.numeric import memory
+    from verifier import memory
 
     monkeypatch.setattr(memory, "available_bytes", lambda: 1 << 20)
     monkeypatch.setattr(memory, "SMALL", 0)

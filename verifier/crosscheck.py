@@ -37,7 +37,8 @@ import numpy as np
 from . import _validate as check
 from . import symbolic
 from .errors import VerifierError, VerifierTypeError
-from .numeric.blocks import BottleneckParams, FoldedBottleneck, bottleneck_input, bottleneck_params
+from .numeric import BottleneckParams, FoldedBottleneck, bottleneck_input, bottleneck_params
+from .numeric.normalization import exact_sqrt
 from .progress import Progress
 from .spec import Bottleneck, Conv2d
 
@@ -184,15 +185,6 @@ class _Layer:
     relu: bool
 
 
-def _exact_sqrt(value: Fraction) -> Fraction:
-    from math import isqrt
-
-    rn, rd = isqrt(value.numerator), isqrt(value.denominator)
-    if rn * rn != value.numerator or rd * rd != value.denominator:
-        raise VerifierError(f"running_var + eps = {value} is not the square of a rational: no exact batch norm")
-    return Fraction(rn, rd)
-
-
 def _layers(params: BottleneckParams, folded: FoldedBottleneck | None) -> dict[str, _Layer]:
     """The block's layers with exact weights: batch norms exact, or (with ``folded``) folded into the weights."""
     convs = dict(params.block.convs())
@@ -222,7 +214,7 @@ def _layers(params: BottleneckParams, folded: FoldedBottleneck | None) -> dict[s
         eps = _to_exact(bn.eps)
         scale, shift = [], []
         for c in range(channels):
-            root = _exact_sqrt(Fraction(_to_exact(bn.running_var[c]) + eps))
+            root = exact_sqrt(Fraction(_to_exact(bn.running_var[c]) + eps), f"{bn_name}.running_var[{c}] + eps")
             s = _to_exact(bn.weight[c]) / root
             scale.append(s)
             shift.append(_to_exact(bn.bias[c]) - _to_exact(bn.running_mean[c]) * s)

@@ -1,6 +1,6 @@
 """The engine's oracle: convolution, batch norm and ReLU written as plain loops, for obviousness only.
 
-Nothing here is fast or clever, and nothing is shared with :mod:`verifier.numeric.functional`: the
+Nothing here is fast or clever, and nothing is shared with :mod:`verifier.numeric.conv`: the
 window of each output is found by walking the padded input, and padding is never materialised (a tap
 outside the image contributes nothing). Tests compare the engine against these loops on small sizes.
 Values are combined with Python arithmetic, so ``int`` and ``Fraction`` entries stay exact.
@@ -132,7 +132,7 @@ def _add(a: Nested, b: Nested) -> Nested:
 def bottleneck(input: Nested, params: Any, sqrt: Any = None) -> Nested:
     """The bottleneck block, layer after layer, with nothing folded: the definition, read top to bottom.
 
-    ``params`` is a :class:`verifier.numeric.blocks.BottleneckParams`; its strides and shortcut decide
+    ``params`` is a :class:`verifier.numeric.params.BottleneckParams`; its strides and shortcut decide
     where each stride goes.
     """
     block = params.block

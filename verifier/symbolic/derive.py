@@ -33,7 +33,7 @@ from sympy.core.mul import Mul
 
 from .. import _validate as check
 from ..errors import VerifierError, VerifierTypeError
-from ..numeric.memory import ensure_fits
+from ..memory import ensure_fits
 from ..spec import Conv2d
 from .tensors import SYMBOL_BYTES, PlainSymbols, _check_conv, _flat, _new_symbol
 

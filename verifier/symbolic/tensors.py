@@ -26,7 +26,7 @@ import sympy as sp
 
 from .. import _validate as check
 from ..errors import VerifierError, VerifierTypeError
-from ..numeric.memory import ensure_fits
+from ..memory import ensure_fits
 from ..spec import Conv2d
 
 __all__ = ["SymbolArray", "bias_vector", "input_tensor", "symbol_grid", "weight_tensor"]
