@@ -135,3 +135,17 @@ def test_basic_block_and_batchnorm_counts() -> None:
     assert BatchNorm2d(10, affine=False).param_count == 0
     with pytest.raises(VerifierError, match="projection=False needs stride=1"):
         BasicBlock(64, 128, projection=False)
+
+
+@settings(max_examples=40, deadline=None)
+@given(conv=convs)
+def test_derived_quantities_match_an_enumeration_of_one_window(conv: Conv2d) -> None:
+    """kernel_extent and taps_per_output against the taps of one window, listed one by one."""
+    (kh, kw), (dh, dw) = conv.kernel_size, conv.dilation
+    rows = {u * dh for u in range(kh)}
+    cols = {v * dw for v in range(kw)}
+    assert conv.kernel_extent == (max(rows) + 1, max(cols) + 1)
+    group_inputs = [i for i in range(conv.in_channels) if i // (conv.in_channels // conv.groups) == 0]
+    taps = [(i, r, c) for i in group_inputs for r in rows for c in cols]
+    assert conv.taps_per_output == len(taps)
+    assert conv.weight_count == conv.out_channels * len(taps)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib
 import os
 import sys
 import traceback
@@ -18,6 +17,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, NoReturn
 
 from . import __version__
+from .commands import claims, count, derive, prove, run
+from .commands import main as main_job
 from .errors import VerifierError
 from .progress import Progress
 
@@ -26,7 +27,9 @@ if TYPE_CHECKING:
 
 __all__ = ["EXIT_STATUSES", "main"]
 
-SUBCOMMANDS = ("prove", "claims", "derive", "count", "run")
+#: Each subcommand's module (``verifier/commands/<name>.py``), in the order ``--help`` lists them.
+COMMANDS = {"prove": prove, "claims": claims, "derive": derive, "count": count, "run": run}
+SUBCOMMANDS = tuple(COMMANDS)
 
 HOLDS, FAILS, USAGE, INTERNAL, WRITE_FAILED, INTERRUPTED = 0, 1, 2, 3, 74, 130
 
@@ -70,11 +73,9 @@ def _build_parser() -> _Parser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     _add_common(parser, default=False)
-    main_job = importlib.import_module("verifier.commands.main")
     main_job.add_arguments(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    for name in SUBCOMMANDS:
-        module = importlib.import_module(f"verifier.commands.{name}")
+    for name, module in COMMANDS.items():
         p = sub.add_parser(
             name,
             help=module.HELP,
@@ -166,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace, progress: Progress) -> int:
     name = args.command or "main"
-    module = importlib.import_module(f"verifier.commands.{name}")
+    module = COMMANDS.get(name, main_job)
     try:
         report = module.execute(args, progress)
     except VerifierError as exc:

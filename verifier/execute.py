@@ -16,7 +16,6 @@ True
 
 from __future__ import annotations
 
-import importlib
 import math
 import time
 from collections.abc import Callable, Iterable
@@ -26,6 +25,7 @@ from typing import Any, cast
 import numpy as np
 
 from . import _validate as check
+from . import numeric
 from .errors import VerifierError
 from .layers import AdaptiveAvgPool2d, Flatten, Linear, MaxPool2d
 from .memory import ensure_fits
@@ -37,16 +37,6 @@ __all__ = ["MacCounter", "NetworkRun", "run_counted"]
 Array = np.ndarray[Any, Any]
 Conv2dFn = Callable[..., Array]
 Countable = ResNet | Bottleneck | BasicBlock | Conv2d
-
-
-def _engine(name: str) -> Callable[..., Array] | None:
-    """``verifier.numeric.<name>``, or None while the engine does not offer it."""
-    try:
-        module = importlib.import_module("verifier.numeric")
-    except ImportError:  # pragma: no cover - only while the engine is missing
-        return None
-    fn = getattr(module, name, None)
-    return fn if callable(fn) else None
 
 
 class MacCounter:
@@ -124,8 +114,6 @@ class _Forward:
         self, counter: MacCounter, rng: np.random.Generator, dtype: np.dtype[Any], layers: Iterable[tuple[str, Layer]]
     ) -> None:
         self.counter, self.rng, self.dtype = counter, rng, dtype
-        self.batch_norm: Callable[..., Array] = _engine("batch_norm") or _batch_norm
-        self.relu: Callable[..., Array] = _engine("relu") or _relu
         self.weights = {name: self._weights(layer) for name, layer in layers}
 
     def _normal(self, shape: tuple[int, ...], std: float) -> Array:
@@ -138,9 +126,8 @@ class _Forward:
 
     def _weights(self, layer: Layer) -> tuple[Array | None, ...]:
         if isinstance(layer, Conv2d):
-            fan_in = layer.in_per_group * layer.kernel_pair[0] * layer.kernel_pair[1]
             bias = self._normal((layer.out_channels,), 0.1) if layer.bias else None
-            return self._normal(layer.weight_shape, (2.0 / fan_in) ** 0.5), bias
+            return self._normal(layer.weight_shape, (2.0 / layer.taps_per_output) ** 0.5), bias
         if isinstance(layer, BatchNorm2d):
             c = layer.num_features  # running mean, running variance, gamma, beta
             return (
@@ -162,9 +149,9 @@ class _Forward:
             return y if bias is None else y + bias[None, :, None, None]
         if isinstance(layer, BatchNorm2d):
             mean, var, gamma, beta = params
-            return self.batch_norm(x, mean, var, gamma, beta, eps=layer.eps)
+            return numeric.batch_norm(x, mean, var, gamma, beta, eps=layer.eps)
         if isinstance(layer, ReLU):
-            return self.relu(x)
+            return numeric.relu(x)
         if isinstance(layer, MaxPool2d):
             return _max_pool(x, layer)
         if isinstance(layer, AdaptiveAvgPool2d):
@@ -185,20 +172,7 @@ class _Forward:
         short = x
         for name, layer in block.shortcut_path():
             short = self.layer(f"{prefix}{name}", layer, short)
-        return self.relu(main + short)
-
-
-def _batch_norm(x: Array, mean: Array, var: Array, weight: Array, bias: Array, eps: float) -> Array:
-    """Inference-form BatchNorm, used only while the engine offers none."""
-    scale = weight / np.sqrt(var + np.asarray(eps, x.dtype))
-    out: Array = (x - mean[None, :, None, None]) * scale[None, :, None, None] + bias[None, :, None, None]
-    return out
-
-
-def _relu(x: Array) -> Array:
-    """max(x, 0), used only while the engine offers none."""
-    out: Array = np.maximum(x, np.asarray(0, x.dtype))
-    return out
+        return numeric.relu(main + short)
 
 
 def _max_pool(x: Array, pool: MaxPool2d) -> Array:
@@ -207,7 +181,7 @@ def _max_pool(x: Array, pool: MaxPool2d) -> Array:
     n, c, h, w = x.shape
     padded = np.full((n, c, h + 2 * ph, w + 2 * pw), -np.inf, dtype=x.dtype)
     padded[:, :, ph : ph + h, pw : pw + w] = x
-    ho, wo = (h + 2 * ph - kh) // sh + 1, (w + 2 * pw - kw) // sw + 1
+    ho, wo = pool.output_size(h, w)
     out = np.full((n, c, ho, wo), -np.inf, dtype=x.dtype)
     for u in range(kh):
         for v in range(kw):
@@ -238,10 +212,7 @@ def run_counted(
     if not isinstance(model, (ResNet, Bottleneck, BasicBlock, Conv2d)):
         raise VerifierError(f"model must be a ResNet, Bottleneck, BasicBlock or Conv2d spec, got {model!r}")
     closed_form = model.macs(shape)  # validates the input against the model before any work
-    conv = conv2d if conv2d is not None else _engine("conv2d")
-    if conv is None:
-        raise VerifierError("the NumPy engine verifier.numeric.conv2d is not available; pass conv2d=")
-    counter = MacCounter(conv)
+    counter = MacCounter(numeric.conv2d if conv2d is None else conv2d)
     rng = np.random.default_rng(check.int_at_least("seed", seed, 0))
     np_dtype = np.dtype(dtype)
     specs: tuple[tuple[str, Layer], ...]

@@ -21,7 +21,7 @@ from typing import Any
 
 from . import _validate as check
 from .errors import VerifierError, VerifierTypeError
-from .spec import Add, BatchNorm2d, Conv2d, Layer, ReLU
+from .spec import Add, BatchNorm2d, Conv2d, Layer, ReLU, windows
 
 __all__ = ["SIDE_COUNTS", "AdaptiveAvgPool2d", "Flatten", "Linear", "MaxPool2d", "side_counts"]
 
@@ -68,13 +68,18 @@ class MaxPool2d:
     def output_shape(self, input_shape: Shape) -> Shape:
         """PyTorch's rule (floor mode): floor((H + 2p - k) / s) + 1 on each axis."""
         n, c, h, w, batched = _nchw(input_shape)
+        ho, wo = self.output_size(h, w)
+        return (n, c, ho, wo) if batched else (c, ho, wo)
+
+    def output_size(self, height: int, width: int) -> Pair:
+        """(H_out, W_out): the windows of the kernel along each padded axis."""
         out = []
-        windows = zip(self.kernel_size, self.stride, self.padding, strict=True)  # type: ignore[arg-type]
-        for axis, size, (k, s, p) in zip(("height", "width"), (h, w), windows, strict=True):
+        axes = zip(self.kernel_size, self.stride, self.padding, strict=True)  # type: ignore[arg-type]
+        for axis, size, (k, s, p) in zip(("height", "width"), (height, width), axes, strict=True):
             if size + 2 * p < k:
                 raise VerifierError(f"input {axis} {size} (padded to {size + 2 * p}) is smaller than the pool's {k}")
-            out.append((size + 2 * p - k) // s + 1)
-        return (n, c, out[0], out[1]) if batched else (c, out[0], out[1])
+            out.append(windows(size + 2 * p, k, s))
+        return out[0], out[1]
 
     def macs(self, input_shape: Shape) -> int:
         """0: a max-pool compares, it does not multiply."""

@@ -35,6 +35,7 @@ __all__ = [
     "Layer",
     "LayerRow",
     "ReLU",
+    "windows",
 ]
 
 Shape = tuple[int, ...]
@@ -61,6 +62,17 @@ def _activation_shape(input_shape: Any, channels: int, who: str) -> tuple[int, i
     if c != channels:
         raise VerifierError(f"input has {c} channels but {who} expects {channels} (input_shape={shp})")
     return n, c, h, w, batched
+
+
+def windows(padded: int, extent: int, stride: int) -> int:
+    """How many windows of ``extent`` fit along a padded axis at ``stride``: floor((padded - extent) / stride) + 1.
+
+    PyTorch's output-size rule for convs and pools (floor mode); the caller checks ``padded >= extent``.
+
+    >>> windows(58, 3, 1), windows(114, 3, 2)
+    (56, 56)
+    """
+    return (padded - extent) // stride + 1
 
 
 def _pack(n: int, c: int, h: int, w: int, batched: bool) -> Shape:
@@ -164,6 +176,18 @@ class Conv2d:
         return self.out_channels // self.groups
 
     @property
+    def kernel_extent(self) -> Pair:
+        """The rows and columns one output reads, dilation included: d * (k - 1) + 1 per axis."""
+        (kh, kw), (dh, dw) = self.kernel_pair, self.dilation_pair
+        return dh * (kh - 1) + 1, dw * (kw - 1) + 1
+
+    @property
+    def taps_per_output(self) -> int:
+        """Products behind one output value (its fan-in): (C_in / groups) * k_h * k_w."""
+        kh, kw = self.kernel_pair
+        return self.in_per_group * kh * kw
+
+    @property
     def weight_shape(self) -> tuple[int, int, int, int]:
         """(C_out, C_in / groups, k_h, k_w): PyTorch's OIHW layout."""
         kh, kw = self.kernel_pair
@@ -201,33 +225,22 @@ class Conv2d:
         if self.padding == "valid":
             return (0, 0), (0, 0)
         if self.padding == "same":
-            amounts = []
-            for k, d in zip(self.kernel_pair, self.dilation_pair, strict=True):
-                total = d * (k - 1)
-                amounts.append((total // 2, total - total // 2))
-            return amounts[0], amounts[1]
+            (top, bottom), (left, right) = (((e - 1) // 2, e - 1 - (e - 1) // 2) for e in self.kernel_extent)
+            return (top, bottom), (left, right)
         ph, pw = self.padding_pair
         return (ph, ph), (pw, pw)
 
     def output_size(self, height: int, width: int) -> Pair:
         """PyTorch's rule: floor((H + pads - dilation*(k-1) - 1) / stride) + 1, for each axis."""
         out = []
-        for axis, size, (lo, hi), k, s, d in zip(
-            ("height", "width"),
-            (height, width),
-            self.padding_amounts,
-            self.kernel_pair,
-            self.stride_pair,
-            self.dilation_pair,
-            strict=True,
-        ):
-            span = d * (k - 1) + 1
+        axes = zip((height, width), self.padding_amounts, self.kernel_extent, self.stride_pair, strict=True)
+        for axis, (size, (lo, hi), span, s) in zip(("height", "width"), axes, strict=True):
             if size + lo + hi < span:
                 raise VerifierError(
                     f"input {axis} {size} (padded to {size + lo + hi}) is smaller than the dilated kernel's "
                     f"extent {span} (kernel_size={self.kernel_size}, dilation={self.dilation})"
                 )
-            out.append((size + lo + hi - span) // s + 1)
+            out.append(windows(size + lo + hi, span, s))
         return out[0], out[1]
 
     def output_shape(self, input_shape: Shape) -> Shape:
@@ -239,9 +252,8 @@ class Conv2d:
     # -- the counts ---------------------------------------------------------------------------------
     @property
     def weight_count(self) -> int:
-        """k_h * k_w * (C_in / groups) * C_out."""
-        kh, kw = self.kernel_pair
-        return kh * kw * self.in_per_group * self.out_channels
+        """k_h * k_w * (C_in / groups) * C_out: one filter of :attr:`taps_per_output` weights per output map."""
+        return self.taps_per_output * self.out_channels
 
     @property
     def param_count(self) -> int:
@@ -362,6 +374,17 @@ class _Block:
     def main_path(self) -> tuple[tuple[str, Layer], ...]:
         raise NotImplementedError
 
+    def _check_projection(self) -> None:
+        """``projection`` is None, True, or False only where the shortcut can be the identity."""
+        projection = getattr(self, "projection", None)
+        if projection is not None and not isinstance(projection, bool):
+            raise VerifierTypeError(f"projection must be True, False or None, got {projection!r}")
+        if projection is False and (self.stride != 1 or self.in_channels != self.out_channels):
+            raise VerifierError(
+                f"projection=False needs stride=1 and in_channels == out_channels ({self.out_channels}), "
+                f"got stride={self.stride}, in_channels={self.in_channels}"
+            )
+
     @property
     def has_projection(self) -> bool:
         forced = getattr(self, "projection", None)
@@ -459,13 +482,7 @@ class Bottleneck(_Block):
                 f"planes * base_width / 64 must be at least 1 (the block's inner width), got planes={self.planes}, "
                 f"base_width={self.base_width}"
             )
-        if self.projection is not None and not isinstance(self.projection, bool):
-            raise VerifierTypeError(f"projection must be True, False or None, got {self.projection!r}")
-        if self.projection is False and (self.stride != 1 or self.in_channels != self.out_channels):
-            raise VerifierError(
-                f"projection=False needs stride=1 and in_channels == out_channels ({self.out_channels}), "
-                f"got stride={self.stride}, in_channels={self.in_channels}"
-            )
+        self._check_projection()
 
     @property
     def width(self) -> int:
@@ -507,13 +524,7 @@ class BasicBlock(_Block):
     def __post_init__(self) -> None:
         for name in ("planes", "in_channels", "stride"):
             object.__setattr__(self, name, check.int_at_least(name, getattr(self, name), 1))
-        if self.projection is not None and not isinstance(self.projection, bool):
-            raise VerifierTypeError(f"projection must be True, False or None, got {self.projection!r}")
-        if self.projection is False and (self.stride != 1 or self.in_channels != self.out_channels):
-            raise VerifierError(
-                f"projection=False needs stride=1 and in_channels == out_channels ({self.out_channels}), "
-                f"got stride={self.stride}, in_channels={self.in_channels}"
-            )
+        self._check_projection()
 
     @property
     def out_channels(self) -> int:  # type: ignore[override]

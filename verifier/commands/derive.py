@@ -137,11 +137,8 @@ def _build(args: argparse.Namespace) -> tuple[Conv2d, int, tuple[int, int], tupl
             groups=args.groups,
             bias=bool(args.bias),
         )
-        if args.input is None:  # the kernel's extent: the centre output then sees every tap
-            extents = [d * (k - 1) + 1 for k, d in zip(conv.kernel_pair, conv.dilation_pair, strict=True)]
-            size = (extents[0], extents[1])
-        else:
-            size = _size(args.input)
+        # without --input, the kernel's extent: the centre output then sees every tap
+        size = conv.kernel_extent if args.input is None else _size(args.input)
         ho, wo = conv.output_size(*size)
         position = (ho // 2, wo // 2) if args.position is None else _position(args.position)
         _check_map(conv, args.map)  # --map and --position, without listing the taps

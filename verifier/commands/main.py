@@ -10,7 +10,6 @@ main job reports exactly what the subcommands report. ``--json`` prints one obje
 from __future__ import annotations
 
 import argparse
-import importlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,10 +17,12 @@ from ..errors import VerifierError
 from ..progress import Progress
 from ..report import Report, Table, fmt
 from ..spec import BatchNorm2d, Bottleneck, Conv2d
+from . import claims, prove, run
 
 HELP = "prove the theorems, judge the thread's claims, run the bottleneck at full size and cross-check it"
 
-PARTS = ("prove", "claims", "run")
+#: The subcommands the main job runs, in order.
+PARTS = {"prove": prove, "claims": claims, "run": run}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,7 +54,7 @@ class _Part:
 
 def _run_part(name: str, progress: Progress) -> _Part:
     """Run subcommand ``name`` with its default options; an error becomes a failed part, not a crash."""
-    module = importlib.import_module(f"verifier.commands.{name}")
+    module = PARTS[name]
     parser = argparse.ArgumentParser(prog=f"verifier {name}", add_help=False)
     module.add_arguments(parser)
     args = parser.parse_args([])

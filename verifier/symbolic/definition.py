@@ -155,8 +155,7 @@ def sizes(conv: Conv2d, input_size: Sequence[int] = (1, 1)) -> dict[sp.Symbol, i
 
 def _place(conv: Conv2d, o_index: int) -> dict[sp.Symbol, int]:
     """Output map ``o_index`` as (group G, place f), from C_out/g of the layer's arguments."""
-    per_group = conv.out_channels // conv.groups
-    return {G: o_index // per_group, f: o_index % per_group}
+    return {G: o_index // conv.out_per_group, f: o_index % conv.out_per_group}
 
 
 def _named(expr: sp.Expr) -> sp.Expr:
@@ -219,7 +218,7 @@ def table(conv: Conv2d, position: Sequence[int], input_size: Sequence[int]) -> t
     ([[[0, 0, 0, 0, 0, 0, 0], [0, 1, 0, 0, 1, 0, 0]]], [[True, True]])
     """
     at = sizes(conv, input_size)
-    per_group = conv.out_channels // conv.groups
+    per_group = conv.out_per_group
     o_all = np.arange(conv.out_channels)[:, None]
     jj, uu, vv = (
         a.ravel()[None, :]

@@ -271,10 +271,8 @@ class _Operands:
     def build(self, o: int, pos: Pair) -> sp.Expr:
         conv = self.conv
         plan = self._plan(pos)
-        kh, kw = conv.kernel_pair
-        ipg = conv.in_per_group
-        wbase = o * ipg * kh * kw
-        xbase = (o // conv.out_per_group) * ipg * self.size[0] * self.size[1]
+        wbase = o * conv.taps_per_output
+        xbase = (o // conv.out_per_group) * conv.in_per_group * self.size[0] * self.size[1]
         if self.integers is not None:  # whole numbers only: one Python int sum, no denominators to track
             wi, xi, bi = self.integers
             total = sum(wi[wbase + a] * xi[xbase + z] for a, z in plan)
@@ -370,7 +368,7 @@ PRODUCT_BYTES = 192
 def _ensure_derivation_fits(conv: Conv2d, size: Pair, maps: int) -> None:
     """Refuse, with the estimate and before building anything, a derivation too large for the memory."""
     symbols = math.prod(conv.weight_shape) + conv.in_channels * size[0] * size[1] + conv.out_channels
-    products = maps * conv.in_per_group * conv.kernel_pair[0] * conv.kernel_pair[1]
+    products = maps * conv.taps_per_output
     ensure_fits(
         symbols * SYMBOL_BYTES + products * PRODUCT_BYTES,
         f"deriving {maps:,} output map(s) of {conv!r} ({symbols:,} symbols, up to {products:,} products)",

@@ -184,8 +184,7 @@ def validate_layer(conv: Any) -> None:
     """
     if not isinstance(conv, Conv2d):
         raise VerifierTypeError(f"layer must be a verifier.spec.Conv2d or None, got {conv!r}")
-    kh, kw = conv.kernel_pair
-    products = conv.out_channels * conv.in_per_group * kh * kw
+    products = conv.out_channels * conv.taps_per_output
     if products > MAX_PRODUCTS:
         raise VerifierError(
             f"layer {conv!r} is too large to check exactly: deriving its {conv.out_channels:,} maps at one pixel "

@@ -51,8 +51,7 @@ def where(conv: Conv2d) -> tuple[tuple[int, int], tuple[int, int]]:
     at (0, 0) of an input as large as its dilated kernel (every tap inside the image when unpadded)."""
     if conv.kernel_pair == (1, 1) and conv.stride_pair == (1, 1):
         return PIXEL, SIZE
-    (kh, kw), (dh, dw) = conv.kernel_pair, conv.dilation_pair
-    return (0, 0), (dh * (kh - 1) + 1, dw * (kw - 1) + 1)
+    return (0, 0), conv.kernel_extent
 
 
 def rng() -> np.random.Generator:
