@@ -100,7 +100,8 @@ def _patterns(conv: Conv2d, out_size: int, in_size: int, axis: int) -> dict[tupl
         conv.dilation_pair[axis],
     )
     top = min(out_size, -(-lo // s))  # rows before this one have their first tap above the image
-    bottom = max(top, min(out_size, -(-(in_size + lo - (k - 1) * d) // s)))  # from here the last tap is below
+    reach = conv.kernel_extent[axis] - 1  # from a window's first tap to its last
+    bottom = max(top, min(out_size, -(-(in_size + lo - reach) // s)))  # from here the last tap is below
     classes: dict[tuple[bool, ...], Sequence[int]] = {}
     for r in (*range(top), *range(bottom, out_size)):
         key = tuple(0 <= r * s - lo + t * d < in_size for t in range(k))
@@ -144,10 +145,9 @@ def _crop(conv: Conv2d, rows: range, cols: range, size: Pair) -> tuple[tuple[sli
     """
     slices, offsets, new_size = [], [], []
     for axis, wanted in enumerate((rows, cols)):
-        (lo, _), k = conv.padding_amounts[axis], conv.kernel_pair[axis]
-        s, d = conv.stride_pair[axis], conv.dilation_pair[axis]
+        (lo, _), s = conv.padding_amounts[axis], conv.stride_pair[axis]
         first = wanted.start * s - lo
-        last = (wanted.stop - 1) * s - lo + d * (k - 1)
+        last = (wanted.stop - 1) * s - lo + conv.kernel_extent[axis] - 1
         start = s * (max(0, first) // s)
         stop = min(size[axis], last + 1)
         slices.append(slice(start, stop))

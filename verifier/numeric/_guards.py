@@ -327,7 +327,7 @@ def conv_plan(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, options: tuple
         n, _, h, wd = x.shape if x.ndim == 4 else (1, *x.shape)
         ho, wo = spec.output_size(h, wd)
         out_shape = (n, spec.out_channels, ho, wo)
-        terms = spec.in_per_group * spec.kernel_pair[0] * spec.kernel_pair[1]
+        terms = spec.taps_per_output
         if dtype.kind == "f":  # a computed output exceeds its exact bound by at most a factor 1 + gamma_(terms+1)
             rounding, largest = (1 + gamma(terms + 1, dtype)) * _SLACK, float(np.finfo(dtype).max)
         else:
@@ -436,11 +436,10 @@ def conv_workspace_bytes(spec: Conv2d, input_shape: tuple[int, ...], dtype: np.d
     ho, wo = spec.output_size(h, w)
     item = OBJECT_BYTES if dtype.kind == "O" else dtype.itemsize
     (pt, pb), (pl, pr) = spec.padding_amounts
-    (kh, kw), (_, dw) = spec.kernel_pair, spec.dilation_pair
     cg, og = spec.in_per_group, spec.out_per_group
     hp, wp = h + pt + pb, w + pl + pr
-    shifted = cg * (hp * wp + dw * (kw - 1)) + 2 * og * ho * wp
-    im2col = c * hp * wp + 2 * cg * kh * kw * ho * wo + og * ho * wo  # non-BLAS products may copy the windows
+    shifted = cg * (hp * wp + spec.kernel_extent[1] - 1) + 2 * og * ho * wp
+    im2col = c * hp * wp + 2 * spec.taps_per_output * ho * wo + og * ho * wo  # non-BLAS products may copy the windows
     cast = n * c * h * w  # when the input is not already in the computing dtype (or not contiguous)
     return (n * spec.out_channels * ho * wo + max(shifted, im2col) + cast) * item + _OVERHEAD_BYTES
 

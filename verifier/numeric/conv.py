@@ -162,7 +162,7 @@ def _conv_shifted(x: np.ndarray, w: np.ndarray, out: np.ndarray, spec: Conv2d) -
     ho, wo = out.shape[2], out.shape[3]
     cg, og = spec.in_per_group, spec.out_per_group
     span = ho * wp
-    flat = np.zeros((cg, hp * wp + dw * (kw - 1)), x.dtype)  # the tail keeps the last tap's view in bounds
+    flat = np.zeros((cg, hp * wp + spec.kernel_extent[1] - 1), x.dtype)  # the tail keeps the last tap's view in bounds
     padded = flat[:, : hp * wp].reshape(cg, hp, wp)
     acc = np.empty((og, span), x.dtype)
     tmp = np.empty((og, span), x.dtype)
@@ -182,7 +182,6 @@ def _conv_shifted(x: np.ndarray, w: np.ndarray, out: np.ndarray, spec: Conv2d) -
 def _conv_im2col(x: np.ndarray, w: np.ndarray, out: np.ndarray, spec: Conv2d) -> None:
     """Any stride and dtype: gather each window into a column (one batch item at a time), then multiply."""
     (pt, pb), (pl, pr) = spec.padding_amounts
-    kh, kw = spec.kernel_pair
     sh, sw = spec.stride_pair
     dh, dw = spec.dilation_pair
     ho, wo = out.shape[2], out.shape[3]
@@ -193,9 +192,9 @@ def _conv_im2col(x: np.ndarray, w: np.ndarray, out: np.ndarray, spec: Conv2d) ->
             padded[:, pt : pt + x.shape[2], pl : pl + x.shape[3]] = x[i]
         else:
             padded = np.pad(x[i], ((0, 0), (pt, pb), (pl, pr)))
-        windows = sliding_window_view(padded, (dh * (kh - 1) + 1, dw * (kw - 1) + 1), axis=(1, 2))
+        windows = sliding_window_view(padded, spec.kernel_extent, axis=(1, 2))
         windows = windows[:, : (ho - 1) * sh + 1 : sh, : (wo - 1) * sw + 1 : sw, ::dh, ::dw]  # (C, Ho, Wo, kh, kw)
         for g in range(spec.groups):
-            cols = windows[g * cg : (g + 1) * cg].transpose(0, 3, 4, 1, 2).reshape(cg * kh * kw, ho * wo)
-            wg = w[g * og : (g + 1) * og].reshape(og, cg * kh * kw)
+            cols = windows[g * cg : (g + 1) * cg].transpose(0, 3, 4, 1, 2).reshape(spec.taps_per_output, ho * wo)
+            wg = w[g * og : (g + 1) * og].reshape(og, spec.taps_per_output)
             out[i, g * og : (g + 1) * og] = (wg @ cols).reshape(og, ho, wo)

@@ -134,8 +134,7 @@ def _bn_params(rng: np.random.Generator, channels: int, dtype: DType, integer: b
 def _conv_weight(rng: np.random.Generator, conv: Conv2d, dtype: DType, integer: bool) -> np.ndarray:
     if integer:
         return _exact_values(rng.integers(-2, 3, conv.weight_shape).astype(np.float64), dtype)
-    fan_in = conv.weight_count // conv.out_channels
-    weight: np.ndarray = (rng.standard_normal(conv.weight_shape) * np.sqrt(2.0 / fan_in)).astype(dtype)
+    weight: np.ndarray = (rng.standard_normal(conv.weight_shape) * np.sqrt(2.0 / conv.taps_per_output)).astype(dtype)
     return weight
 
 
