@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from verifier import VerifierError, VerifierTypeError
 from verifier.numeric import batch_norm, conv2d, fold_batch_norm, reference
+from verifier.numeric.normalization import exact_sqrt
 
 
 def _ints(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -299,3 +300,19 @@ def test_an_eps_no_float_holds_is_refused_for_float_input_and_exact_for_exact_in
         batch_norm(np.ones((1, 1)), [0.0], [1.0], eps=10**400)
     exact = batch_norm(np.array([[2]]), [0], [0], eps=4 * 10**400)  # sqrt(4e400) = 2e200
     assert exact[0, 0] == Fraction(1, 10**200)
+
+
+@settings(max_examples=50, deadline=None)
+@given(num=st.integers(0, 10**30), den=st.integers(1, 10**30), extra=st.integers(1, 10**6))
+def test_the_exact_square_root_inverts_squaring_and_refuses_a_non_square(num: int, den: int, extra: int) -> None:
+    root = Fraction(num, den)
+    assert exact_sqrt(root * root) == root
+    assert exact_sqrt(float(extra) ** 2) == extra  # a float is taken at its exact value
+    # sqrt(2) is irrational, so 2 * extra**2 * root**2 has no rational root (for root > 0)
+    non_square = 2 * extra**2 * (root * root if root else Fraction(1))
+    with pytest.raises(
+        VerifierError, match="^" + re.escape(f"bn1.running_var[3] + eps = {non_square} has no rational")
+    ):
+        exact_sqrt(non_square, "bn1.running_var[3] + eps")
+    with pytest.raises(VerifierError, match=re.escape(f"running_var + eps = {-root - 1} is negative")):
+        exact_sqrt(-root - 1)
