@@ -2,7 +2,7 @@
 
 Read it in this order:
 
-1. :mod:`~verifier.numeric.reference`: the definition in numbers, plain loops (a convolution in 20 lines);
+1. :mod:`~verifier.numeric.reference`: the definition in numbers, as plain loops that share nothing with the rest;
 2. :mod:`~verifier.numeric.conv`: ``conv2d``, the same sums as matrix products, by three schemes;
 3. :mod:`~verifier.numeric._guards`: the checks around them (dtypes, NaN, overflow bounds, plans, memory);
 4. :mod:`~verifier.numeric.normalization` and :mod:`~verifier.numeric.activations`: batch_norm and relu;
