@@ -1,4 +1,4 @@
-"""conv2d's guards: what is checked before and after the arithmetic, so that no verdict rests on bad data.
+"""The engine's guards: what is checked before and after the arithmetic, so that no verdict rests on bad data.
 
 Read :mod:`verifier.numeric.reference` (the definition, as loops) and :mod:`verifier.numeric.conv` (the
 fast schemes) first; this module is the machinery behind them:
