@@ -29,8 +29,8 @@ THREAD = Conv2d(256, 64, 1, bias=False)
 
 
 def _clear() -> None:
-    _tensors._flat.cache_clear()
-    _tensors._grid.cache_clear()
+    _tensors.flat_symbols.cache_clear()
+    _tensors.symbol_ndarray.cache_clear()
     _tensors._array.cache_clear()
     theorems._verdict.cache_clear()
     theorems._derived.cache_clear()

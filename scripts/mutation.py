@@ -41,19 +41,17 @@ NUMERIC_TESTS = (
 SYMBOLIC_TESTS = (
     "tests/test_symbolic_derive.py",
     "tests/test_symbolic_counting.py",
-    "tests/test_hardening_symbolic.py",
     "tests/test_exact_stress.py",
 )
-#: module -> (file to mutate, test files that judge it). The tests are the module's own and the hardening ones.
+#: module -> (file to mutate, test files that judge it): the module's own tests and those of the modules it feeds.
 MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "spec": ("verifier/spec.py", ("tests/test_spec.py", "tests/test_hardening_spec.py")),
+    "spec": ("verifier/spec.py", ("tests/test_spec.py",)),
     "models": (
         "verifier/models.py",
         (
             "tests/test_models.py",
-            "tests/test_models_surface.py",
+            "tests/test_tables.py",
             "tests/test_cli_count.py",
-            "tests/test_hardening_models.py",
         ),
     ),
     "numeric.reference": (
@@ -76,6 +74,10 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "symbolic.tensors": (
         "verifier/symbolic/tensors.py",
         (*SYMBOLIC_TESTS, "tests/test_symbolic_fastpaths.py", "tests/test_symbolic_tensors.py"),
+    ),
+    "symbolic._sympy_fast": (
+        "verifier/symbolic/_sympy_fast.py",
+        (*SYMBOLIC_TESTS, "tests/test_symbolic_sympy_fast.py", "tests/test_symbolic_fastpaths.py"),
     ),
     "symbolic.derive": (
         "verifier/symbolic/derive.py",

@@ -6,6 +6,7 @@ import json
 import re
 from typing import Any
 
+import numpy as np
 import pytest
 
 from verifier.cli import main
@@ -127,7 +128,10 @@ def test_execute_counts_the_engine_and_matches(capsys: pytest.CaptureFixture[str
         (["count", "resnet50", "--in", "3"], r"--in does not apply to resnet50"),
         (["count", "bottleneck", "--groups", "2"], r"--groups applies only to MODEL=conv, not bottleneck"),
         (["count", "conv", "--in", "3"], r"MODEL=conv needs --in and --out"),
-        (["count", "conv", "--in", "6", "--out", "4", "--groups", "4"], r"groups must divide in_channels"),
+        (
+            ["count", "conv", "--in", "6", "--out", "4", "--groups", "4"],
+            r"--groups must divide --in: --in 6 is not",
+        ),
         (["count", "conv", "--in", "3", "--out", "4", "--kernel", "9", "--input", "4x4"], r"smaller than the"),
         (["count", "conv", "--in", "3", "--out", "4", "--planes", "2"], r"--planes applies only to the blocks"),
     ],
@@ -146,7 +150,7 @@ def test_a_non_integer_option_is_refused_by_the_parser_with_status_2(capsys: pyt
     with pytest.raises(SystemExit) as exc:
         main(["count", "conv", "--in", "three", "--out", "4"])
     assert exc.value.code == 2
-    assert "--in: invalid int value: 'three'" in capsys.readouterr().err
+    assert "--in/--in-channels: invalid int value: 'three'" in capsys.readouterr().err
 
 
 def test_an_engine_doing_other_work_than_the_closed_form_fails_the_report_with_status_1(
@@ -164,3 +168,151 @@ def test_an_engine_doing_other_work_than_the_closed_form_fails_the_report_with_s
     assert status == 1
     assert data["checks"]["engine performed exactly the closed-form MACs"] is False
     assert data["execute"]["macs_performed"] > data["execute"]["macs_closed_form"] == data["macs"]
+
+
+# -- the count checks itself ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fresh_rows() -> Any:
+    """Networks cache their rows: recompute them under a sabotage, and forget the sabotaged ones after."""
+    from verifier.models import _network_rows
+
+    _network_rows.cache_clear()
+    yield
+    _network_rows.cache_clear()
+
+
+def _off_by_one(monkeypatch: pytest.MonkeyPatch, attribute: str) -> None:
+    """Make the closed form ``Conv2d.<attribute>`` report one more than it should."""
+    from verifier.spec import Conv2d
+
+    real = getattr(Conv2d, attribute)
+    if isinstance(real, property):
+        monkeypatch.setattr(Conv2d, attribute, property(lambda self: real.fget(self) + 1))
+    else:
+        monkeypatch.setattr(Conv2d, attribute, lambda self, *a: real(self, *a) + 1)
+
+
+def test_a_conv_whose_closed_form_parameter_count_is_off_by_one_fails_naming_both_figures(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    weights = len(np.zeros((64, 256, 1, 1)).ravel())  # the OIHW tensor's entries, counted by NumPy
+    _off_by_one(monkeypatch, "param_count")
+    status, out, _ = run(["count", "conv", "--in", "256", "--out", "64"], capsys)
+    assert status == 1
+    assert f"{weights + 1:,}" in out and f"{weights:,}" in out and "DIFFERENT" in out
+    assert out.rstrip().endswith("SOME CHECKS FAIL")
+    status, out, _ = run(["count", "conv", "--in", "256", "--out", "64", "--json"], capsys)
+    data = json.loads(out)
+    assert status == 1
+    assert data["recount"]["params"] == {"closed_form": weights + 1, "recounted": weights}
+    assert data["checks"]["parameters recounted from each layer's definition"] is False
+
+
+@pytest.mark.parametrize("model", ["bottleneck", "basic", "resnet18"])
+def test_closed_form_macs_off_by_one_fail_blocks_and_networks(
+    model: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, fresh_rows: None
+) -> None:
+    _off_by_one(monkeypatch, "macs")
+    status, out, _ = run(["count", model, "--json"], capsys)
+    data = json.loads(out)
+    assert status == 1
+    differing = data["recount"]["differing_layers"]
+    assert differing and all(d["quantity"] == "macs" and d["closed_form"] == d["recounted"] + 1 for d in differing)
+    convs = [r for r in data["layers"] if r["type"] == "Conv2d"] if model != "resnet18" else differing
+    assert len(differing) == len(convs)
+
+
+def test_a_spec_that_ignores_groups_is_caught_by_the_recount(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from verifier.spec import Conv2d
+
+    monkeypatch.setattr(Conv2d, "in_per_group", property(lambda self: self.in_channels))
+    status, out, _ = run(
+        ["count", "conv", "--in", "64", "--out", "64", "--kernel", "3", "--groups", "8", "--json"], capsys
+    )
+    data = json.loads(out)
+    assert status == 1
+    # the definition sums each output map over the 8 input maps of its group, 3x3 taps each
+    per_output = sum(1 for i in range(64) if i // 8 == 0) * 3 * 3
+    assert data["recount"]["params"]["recounted"] == 64 * per_output
+    assert data["recount"]["params"]["closed_form"] == 64 * 64 * 3 * 3
+
+
+def test_a_wrong_output_size_rule_is_caught_naming_both_sizes(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from verifier.spec import Conv2d
+
+    real = Conv2d.output_size
+    monkeypatch.setattr(Conv2d, "output_size", lambda self, h, w: tuple(n + 1 for n in real(self, h, w)))
+    argv = ["count", "conv", "--in", "8", "--out", "8", "--kernel", "3", "--stride", "2", "--padding", "1"]
+    status, out, _ = run([*argv, "--input", "9x9", "--json"], capsys)
+    assert status == 1
+    # window starts 0, 2, ..., 8 of the 11 padded rows: the last tap of each (start + 2) stays inside
+    fits = len([start for start in range(0, 9 + 2, 2) if start + 2 < 9 + 2])
+    sizes = [d for d in json.loads(out)["recount"]["differing_layers"] if d["quantity"] == "output size"]
+    assert sizes == [
+        {"name": "conv", "quantity": "output size", "closed_form": [fits + 1] * 2, "recounted": [fits] * 2}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("conv_args", "input_hw"),
+    [
+        ({"in_channels": 6, "out_channels": 4, "kernel_size": 3, "stride": 2, "padding": 1, "groups": 2}, (9, 7)),
+        ({"in_channels": 4, "out_channels": 8, "kernel_size": (2, 3), "dilation": 2, "padding": "same"}, (5, 6)),
+        ({"in_channels": 3, "out_channels": 5, "kernel_size": 4, "stride": (3, 1), "bias": True}, (11, 4)),
+    ],
+)
+def test_the_recount_equals_a_plain_loop_over_every_product_of_the_definition(
+    conv_args: dict[str, Any], input_hw: tuple[int, int]
+) -> None:
+    """Oracle: a convolution run as loops over the padded input, counting each product it forms."""
+    from verifier._count_check import conv_macs, conv_params
+    from verifier.numeric import conv2d
+    from verifier.spec import Conv2d
+
+    conv = Conv2d(**conv_args)
+    x = np.ones((1, conv.in_channels, *input_hw))
+    weight = np.ones(conv.weight_shape)
+    bias = np.zeros(conv.out_channels) if conv.bias else None
+    out = conv2d(x, weight, bias, conv.stride, conv.padding, conv.dilation, conv.groups)
+    products = int(out.sum())  # all-ones input and weights: each output value counts its products (padding included)
+    kh, kw = conv.kernel_pair
+    padded_taps = out.size * (conv.in_channels // conv.groups) * kh * kw
+    assert conv_macs(conv, x.shape) == padded_taps >= products
+    assert conv_params(conv) == weight.size + (conv.out_channels if conv.bias else 0)
+
+
+def test_ptflops_rows_stay_per_image_at_batch_2_while_the_macs_double(capsys: pytest.CaptureFixture[str]) -> None:
+    one = {r["convention"]: r["total"] for r in run_json(["count", "resnet18"], capsys)["conventions"]}
+    two = {r["convention"]: r["total"] for r in run_json(["count", "resnet18", "--batch", "2"], capsys)["conventions"]}
+    assert two["multiply-adds"] == 2 * one["multiply-adds"]
+    assert two["ptflops"] == one["ptflops"] and two["ptflops default"] == one["ptflops default"]
+    status, out, _ = run(["count", "resnet18", "--batch", "2"], capsys)
+    assert status == 0 and "count_functional=False" in out and "per image" in out
+
+
+def test_count_conv_takes_the_same_conv_options_as_derive(capsys: pytest.CaptureFixture[str]) -> None:
+    """Pairs, "same" and --dilation, parsed by the one conv-option parser, against Conv2d built by hand."""
+    from verifier.spec import Conv2d
+
+    argv = ["--in-channels", "4", "--out-channels", "6", "--kernel", "3,1", "--padding", "same", "--dilation", "2"]
+    data = run_json(["count", "conv", *argv, "--groups", "2", "--input", "9x7"], capsys)
+    conv = Conv2d(4, 6, (3, 1), padding="same", dilation=2, groups=2, bias=False)
+    # by hand: 'same' keeps 9x7; each output reads (4/2) maps x 3x1 taps; 6 maps
+    assert data["output_shape"] == [1, 6, 9, 7] and data["params"] == 6 * 2 * 3 * 1
+    assert data["macs"] == 9 * 7 * 6 * (2 * 3 * 1) == conv.macs((1, 4, 9, 7))
+    derived = run_json(["derive", *argv, "--groups", "2", "--input", "9x7", "--map", "5"], capsys)
+    assert derived["conv"] == repr(conv)
+
+
+def test_derive_and_count_read_input_sizes_the_same_way(capsys: pytest.CaptureFixture[str]) -> None:
+    one_int = run_json(["derive", "--kernel", "3", "--input", "5"], capsys)
+    pair = run_json(["derive", "--kernel", "3", "--input", "5x5"], capsys)
+    assert one_int["input_size"] == pair["input_size"] == [5, 5]
+    counted = run_json(["count", "conv", "--in", "256", "--out", "64", "--kernel", "3", "--input", "5"], capsys)
+    assert counted["input_shape"] == [1, 256, 5, 5]

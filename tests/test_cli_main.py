@@ -1,7 +1,7 @@
 """Proofs of the `verifier claims` command and of the main job (`verifier` with no arguments).
 
 Exit status is the contract: 0 when everything checked holds, 1 when a check fails (a theorem, a claim
-left undecided, the run), 2 for bad usage. Failures are simulated by replacing one theorem or the run
+that could not be checked, the run), 2 for bad usage. Failures are simulated by replacing one theorem or the run
 with a broken one, and the report must catch each.
 """
 
@@ -81,7 +81,7 @@ def test_claims_json_lists_every_claim_with_the_contract_keys(capsys: pytest.Cap
 def test_claims_text_report_shows_each_quote_and_verdict(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, _ = run_cli(capsys, "claims", "--id", "64x256-filters", "--id", "n1-times-n2")
     assert status == 0
-    assert '[partly true] 64x256-filters (dontloo): "there\'ll be 64*256 filters"' in out
+    assert '[false] 64x256-filters (dontloo): "there\'ll be 64*256 filters"' in out
     assert "[false] n1-times-n2" in out
     assert out.rstrip().endswith("all checks hold")
 
@@ -100,7 +100,7 @@ def test_claims_exit_1_when_a_deciding_theorem_fails(
     payload = json.loads(out)
     assert status == 1
     verdicts = {c["id"]: c["verdict"] for c in payload["claims"]}
-    assert verdicts["n2-maps"] == "undecided"
+    assert verdicts["n2-maps"] == "could not be checked"
     assert verdicts["C-parameters"] in VERDICTS  # decided by parameter-count only
     assert payload["all_decided"] is False
 

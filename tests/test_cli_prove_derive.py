@@ -92,7 +92,7 @@ def test_derive_full_and_latex_print_every_product(capsys):
         (["--map", "64"], "--map must be an output map index 0..63 of Conv2d(256, 64, kernel_size=(1, 1), stride"),
         (["--position", "1,1"], "--position (1, 1) is outside the 1x1 output"),
         (["--position", "a"], "--position must be row,col"),
-        (["--input", "5"], "--input must be HxW"),
+        (["--input", "5x"], "--input must be HxW"),
         (["--kernel", "3", "--input", "2x2"], "--input height 2"),
         (["--kernel", "x"], "--kernel must be an int or a pair a,b, got 'x'"),
         (["--padding", "full"], "--padding must be an int or a pair a,b or 'same' or 'valid', got 'full'"),

@@ -92,3 +92,16 @@ def test_the_definition_reads_sizes_from_the_layers_arguments_only() -> None:
     at = D.sizes(conv, (7, 5))
     assert (at[D.C_in], at[D.C_out], at[D.g], at[D.k_h], at[D.k_w], at[D.H], at[D.W]) == (6, 4, 2, 3, 1, 7, 5)
     assert (at[D.pad_top], at[D.pad_bottom], at[D.pad_left], at[D.pad_right]) == (1, 1, 0, 0)
+
+
+def test_the_printed_count_formulas_are_the_definitions_ranges_counted() -> None:
+    """The formulas the theorems and the site print, read back, equal the counts of the sum's ranges."""
+    names = {str(s): s for s in (D.C_in, D.C_out, D.g, D.k_h, D.k_w)} | {"H_out": D.H_out, "W_out": D.W_out}
+    weights = sp.parse_expr(D.WEIGHTS_TEXT, local_dict=names)  # a constant of the package, not user input
+    macs = sp.parse_expr(D.MACS_TEXT, local_dict=names)
+    assert sp.simplify(weights - D.C_out * D.count(D.TERMS)) == 0
+    assert sp.simplify(macs - D.count(D.OUTPUTS, D.TERMS)) == 0
+    assert D.MACS_LATEX.endswith(D.WEIGHTS_LATEX) and D.MACS_LATEX.startswith(r"H_{out}\,W_{out}")
+    from verifier.theorems import get_theorem
+
+    assert D.MACS_LATEX in get_theorem("mac-count").latex and D.WEIGHTS_LATEX in get_theorem("parameter-count").latex

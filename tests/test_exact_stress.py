@@ -64,7 +64,7 @@ def test_python_int_conv_equals_sympys_exact_derivation_beyond_float64_and_int64
     conv, x, w, b = case
     got = conv2d(x, w, b, stride=conv.stride, padding=conv.padding, groups=conv.groups)
     assert all(type(v) is int for v in got.ravel())
-    derived = sym.output_tensor(conv, x.shape[1:], weights=w, bias=b, inputs=x)
+    derived = sym.output_tensor(conv, x.shape[1:], weight=w, bias=b, input=x)
     assert got.tolist() == [[[int(v) for v in row] for row in plane] for plane in derived.tolist()]
     loops = reference.conv2d(
         x.tolist(), w.tolist(), None if b is None else b.tolist(), conv.stride, conv.padding, 1, conv.groups
@@ -76,7 +76,7 @@ def test_float64_rounds_where_int64_and_python_ints_stay_exact() -> None:
     # One 1x1 conv over two maps: 1 * (2**53) + 1 * 1 = 2**53 + 1, which float64 cannot hold.
     x = np.array([[[2**53]], [[1]]], dtype=np.int64)
     w = np.array([[[[1]], [[1]]]], dtype=np.int64)
-    exact = sym.output_map(Conv2d(2, 1, 1, bias=False), 0, (0, 0), (1, 1), weights=w, inputs=x)
+    exact = sym.output_map(Conv2d(2, 1, 1, bias=False), 0, (0, 0), (1, 1), weight=w, input=x)
     assert exact == sp.Integer(2**53 + 1)
     assert conv2d(x, w)[0, 0, 0] == 2**53 + 1  # int64: exact
     assert conv2d(_object(x), _object(w))[0, 0, 0] == 2**53 + 1  # Python ints: exact
@@ -103,7 +103,7 @@ def test_fractions_with_huge_parts_are_summed_exactly(num: int, den: int, sign: 
     w = _object([[[[Fraction(den, 3)]], [[num]]]])
     got = conv2d(x, w)[0, 0, 0]
     assert got == Fraction(sign * num, 3) + Fraction(num, den + 1)
-    derived = sym.output_map(Conv2d(2, 1, 1, bias=False), 0, (0, 0), (1, 1), weights=w, inputs=x)
+    derived = sym.output_map(Conv2d(2, 1, 1, bias=False), 0, (0, 0), (1, 1), weight=w, input=x)
     assert derived == sp.Rational(got.numerator, got.denominator)
 
 

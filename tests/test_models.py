@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from verifier import VerifierError
+from verifier import BasicBlock, Bottleneck, Conv2d, VerifierError, VerifierTypeError
 from verifier.conventions import CONVENTIONS, KERAS_PUBLISHED, PUBLISHED, get_convention, reconcile
 from verifier.execute import MacCounter, run_counted
 from verifier.layers import AdaptiveAvgPool2d, Linear, MaxPool2d, side_counts
 from verifier.models import (
     MODEL_NAMES,
     PAPER_TABLE1_GFLOPS,
+    Comparison,
     ResNet,
+    _stage_of,
     bottleneck_vs_basic,
-    group_rows,
     keras_count,
     projection_shortcut_cost,
     resnet,
     variant_gap,
 )
+from verifier.tables import group_rows
 
 # Parameter counts torchvision reports for its models (the `num_params` of each weights entry in
 # pytorch/vision, torchvision/models/resnet.py, also shown in torchvision's model docs).
@@ -37,15 +42,23 @@ TORCHVISION_PARAMS = {
     "wide_resnet50_2": 68_883_240,
 }
 
-# The family as torchvision's builders define it: block kind, blocks per stage, groups, width per group.
-FAMILY = {
+# Each model's blocks per stage (conv2_x .. conv5_x) as published, not as the package defines them:
+# - ResNet-18 .. 152: He, Zhang, Ren, Sun, "Deep Residual Learning for Image Recognition" (CVPR 2016,
+#   arXiv:1512.03385), Table 1, the "x 2", "x 3", ... multipliers of each stage's building block.
+# - ResNeXt-50 (32x4d): Xie, Girshick, Dollar, Tu, He, "Aggregated Residual Transformations for Deep Neural
+#   Networks" (CVPR 2017, arXiv:1611.05431), Table 1: ResNet-50's stages, cardinality C = 32, width d = 4.
+# - Wide ResNet-50-2: Zagoruyko, Komodakis, "Wide Residual Networks" (BMVC 2016, arXiv:1605.07146), as
+#   torchvision's docs for wide_resnet50_2 describe it: ResNet-50 with the bottleneck's inner width doubled
+#   (64 * 2 = 128 per group).
+# Entries: (block kind, blocks per stage, groups, width per group).
+PUBLISHED_BLOCKS = {
     "resnet18": ("basic", (2, 2, 2, 2), 1, 64),
     "resnet34": ("basic", (3, 4, 6, 3), 1, 64),
     "resnet50": ("bottleneck", (3, 4, 6, 3), 1, 64),
     "resnet101": ("bottleneck", (3, 4, 23, 3), 1, 64),
     "resnet152": ("bottleneck", (3, 8, 36, 3), 1, 64),
     "resnext50_32x4d": ("bottleneck", (3, 4, 6, 3), 32, 4),
-    "wide_resnet50_2": ("bottleneck", (3, 4, 6, 3), 1, 128),
+    "wide_resnet50_2": ("bottleneck", (3, 4, 6, 3), 1, 2 * 64),
 }
 
 
@@ -62,7 +75,7 @@ def hand_counts(
     ``name`` is a member of the family or a (kind, layers, groups, width per group) tuple; the input is a
     square ``hw`` x ``hw`` image, batch 1.
     """
-    kind, layers, groups, wpg = FAMILY[name] if isinstance(name, str) else name
+    kind, layers, groups, wpg = PUBLISHED_BLOCKS[name] if isinstance(name, str) else name
     stages: dict[str, dict[str, int]] = {}
     h = _out(hw, 7, 2, 3)
     stem = {"params": 7 * 7 * 3 * 64 + 2 * 64, "macs": h * h * 7 * 7 * 3 * 64, "bn": 64 * h * h, "add": 0}
@@ -99,6 +112,16 @@ def hand_counts(
         stages[f"layer{stage}"] = st
     stages["head"] = {"params": c * 1000 + 1000, "macs": c * 1000, "bn": 0, "add": 0}
     return stages
+
+
+@pytest.mark.parametrize("name", ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152"])
+def test_weighted_layers_number_the_depth_in_the_models_name(name: str) -> None:
+    """The paper names each network by its weighted layers: the stem conv, every main-path conv and the fc."""
+    net = resnet(name)
+    main_path_convs = [row for row in net.rows() if isinstance(row.layer, Conv2d) and ".downsample." not in row.name]
+    assert len(main_path_convs) + 1 == int(name.removeprefix("resnet"))
+    per_stage = [len([b for b, _ in net.blocks() if b.startswith(f"layer{s}.")]) for s in (1, 2, 3, 4)]
+    assert (net.block, tuple(per_stage)) == PUBLISHED_BLOCKS[name][:2]
 
 
 @pytest.mark.parametrize("name", MODEL_NAMES)
@@ -186,7 +209,7 @@ def test_paper_table1_is_missed_by_v1_5_for_bottleneck_networks(name: str) -> No
 @pytest.mark.parametrize("name", list(KERAS_PUBLISHED))
 def test_keras_total_is_pytorch_plus_conv_biases_plus_moving_statistics(name: str) -> None:
     net = resnet(name, "v1")
-    kind, layers, _, _ = FAMILY[name]
+    kind, layers, _, _ = PUBLISHED_BLOCKS[name]
     # conv biases by hand: one per output map of every conv (stem, 3 per block, one projection per stage)
     biases = 64 + sum(n * (p + p + 4 * p) + 4 * p for p, n in zip((64, 128, 256, 512), layers, strict=True))
     k = keras_count(net)
@@ -230,7 +253,22 @@ def test_conventions_differ_from_the_macs_exactly_by_what_they_add() -> None:
     bn_params = sum(r.params for r in net.rows() if type(r.layer).__name__ == "BatchNorm2d")
     assert totals["torchinfo"] - macs == bn_params + 1000
     assert totals["thop"] - macs == 4 * side["batchnorm_elements"] + 2048 * (7 * 7 + 1)
+    # ptflops' default mode counts the functional relu / max_pool2d / adaptive_avg_pool2d calls that the
+    # modules make inside their forward: each ReLU's, the max-pool's and the average pool's input once more
+    assert totals["ptflops default"] - totals["ptflops"] == side["relu_elements"] + 64 * 112 * 112 + 2048 * 7 * 7
     assert len(CONVENTIONS) == len(totals)
+
+
+def test_ptflops_figures_are_per_image_and_the_default_mode_is_the_cited_4_132_436_968() -> None:
+    net = resnet("resnet50")
+    cited = {p.convention: p for p in PUBLISHED if p.model == "resnet50"}
+    default, modules = get_convention("ptflops default"), get_convention("ptflops")
+    assert default.total(net) == int(Decimal(cited["ptflops default"].giga) * 10**9)
+    assert cited["ptflops"].reproduced_by(modules.total(net)) and not cited["ptflops"].reproduced_by(default.total(net))
+    for convention in (default, modules):
+        assert convention.total(net, (3, 3, 224, 224)) == convention.total(net)  # per image at batch 3
+    bare = get_convention("multiply-adds")
+    assert bare.total(net, (3, 3, 224, 224)) == 3 * bare.total(net)
 
 
 def test_figure5_bottleneck_and_basic_block_networks_have_similar_complexity() -> None:
@@ -382,3 +420,369 @@ def test_the_engine_performs_the_closed_form_macs_for_any_configuration(
     net = ResNet("custom", kind, layers, groups, wpg, variant)  # type: ignore[arg-type]
     run = run_counted(net, (1, 3, hw, hw), seed=seed)
     assert run.macs_performed == run.macs_closed_form == hand_counts_total((kind, layers, groups, wpg), variant, hw)
+
+
+# -- hardening: bad input, edge cases and attacks ------------------------------------------------------
+FAST = settings(max_examples=25, deadline=None)
+
+
+NAMES = ", ".join(MODEL_NAMES)
+
+
+def _blocks_by_hand(kind: str, layers: tuple[int, ...], groups: int, width: int, variant: str) -> list[Any]:
+    """The residual blocks of a ResNet written out from the paper's table: stage widths 64..512, stride 2 after 1."""
+    out: list[Any] = []
+    channels = 64
+    for stage, (planes, count) in enumerate(zip((64, 128, 256, 512), layers, strict=True)):
+        for i in range(count):
+            stride = 2 if stage and not i else 1
+            if kind == "bottleneck":
+                out.append(Bottleneck(channels, planes, stride, groups, width, variant))  # type: ignore[arg-type]
+                channels = planes * 4
+            else:
+                out.append(BasicBlock(channels, planes, stride))
+                channels = planes
+    return out
+
+
+@FAST
+@given(name=st.one_of(st.text(max_size=12), st.integers(), st.none()).filter(lambda n: n not in MODEL_NAMES))
+def test_unknown_model_names_are_refused_listing_the_family(name: Any) -> None:
+    message = f"model must be one of {NAMES}, got {name!r}"
+    with pytest.raises(VerifierError, match=re.escape(message)):
+        resnet(name)
+    with pytest.raises(VerifierError, match=re.escape(message)):
+        variant_gap(name)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "message"),
+    [
+        ({"name": 5}, VerifierTypeError, "name must be a str, got 5"),
+        ({"block": "dense"}, VerifierError, "block must be 'basic' or 'bottleneck', got 'dense'"),
+        ({"layers": (3, 4, 6)}, VerifierError, "layers must be 4 positive ints (blocks per stage), got (3, 4, 6)"),
+        ({"layers": "3463"}, VerifierError, "layers must be 4 positive ints (blocks per stage), got '3463'"),
+        ({"layers": (3, 4, 0, 3)}, VerifierError, "layers[2] must be a positive int, got 0"),
+        ({"layers": (3, 4.0, 6, 3)}, VerifierTypeError, "layers[1] must be a positive int, got 4.0 (float)"),
+        ({"groups": 0}, VerifierError, "groups must be a positive int, got 0"),
+        ({"width_per_group": -1}, VerifierError, "width_per_group must be a positive int, got -1"),
+        ({"num_classes": True}, VerifierTypeError, "num_classes must be a positive int, got True (bool)"),
+        ({"variant": "v2"}, VerifierError, "variant must be 'v1' or 'v1.5', got 'v2'"),
+        ({"shortcut": "A"}, VerifierError, "shortcut must be 'B' or 'C', got 'A'"),
+        (
+            {"block": "basic", "groups": 2},
+            VerifierError,
+            "basic blocks take groups=1 and width_per_group=64, got groups=2, width_per_group=64",
+        ),
+    ],
+)
+def test_bad_network_arguments_are_named(kwargs: dict[str, Any], error: type, message: str) -> None:
+    args: dict[str, Any] = {"name": "x", "block": "bottleneck", "layers": (3, 4, 6, 3)} | kwargs
+    with pytest.raises(error, match=re.escape(message)):
+        ResNet(**args)
+
+
+@pytest.mark.parametrize("shape", [(224, 224), (1, 3, 224), (1, 3, 0, 224), "224x224"])
+def test_bad_input_shapes_are_refused(shape: Any) -> None:
+    with pytest.raises(VerifierError, match=re.escape("input_shape")):
+        resnet("resnet18").macs(shape)
+
+
+def test_a_wrong_channel_count_names_the_stem() -> None:
+    message = "input has 4 channels but the conv expects 3 (input_shape=(1, 4, 224, 224))"
+    with pytest.raises(VerifierError, match=re.escape(message)):
+        resnet("resnet50").rows((1, 4, 224, 224))
+
+
+@pytest.mark.parametrize("name", MODEL_NAMES)
+@pytest.mark.parametrize("variant", ["v1", "v1.5"])
+def test_network_totals_are_stem_plus_blocks_plus_head(name: str, variant: str) -> None:
+    net = resnet(name, variant)  # type: ignore[arg-type]
+    blocks = _blocks_by_hand(net.block, net.layers, net.groups, net.width_per_group, variant)
+    assert [b for _, b in net.blocks()] == blocks
+    features = 2048 if net.block == "bottleneck" else 512
+    stem = 7 * 7 * 3 * 64 + 2 * 64
+    head = features * 1000 + 1000
+    assert net.param_count == stem + sum(b.param_count for b in blocks) + head
+    shape = (2, 3, 160, 192)
+    assert net.output_shape(shape) == (2, 1000)
+    stem_macs = 2 * 80 * 96 * 7 * 7 * 3 * 64  # the 7x7/2 conv; the max-pool halves again to 40 x 48
+    size = (40, 48)
+    block_macs = 0
+    for block in blocks:
+        block_macs += block.macs((2, block.in_channels, *size))
+        size = block.output_shape((block.in_channels, *size))[1:]
+    assert net.macs(shape) == stem_macs + block_macs + 2 * features * 1000
+    stages = net.stage_macs(shape)
+    assert list(stages) == ["stem", "layer1", "layer2", "layer3", "layer4", "head"]
+    assert sum(stages.values()) == net.macs(shape) and stages["stem"] == stem_macs
+    assert sum(row.params for row in net.rows(shape)) == net.param_count
+
+
+def test_v1_and_v1_5_differ_only_where_a_stride_moves() -> None:
+    for name in MODEL_NAMES:
+        gap = variant_gap(name)
+        v1, v15 = resnet(name, "v1"), resnet(name, "v1.5")
+        assert (gap.v1, gap.v1_5) == (v1.macs(), v15.macs())
+        assert v1.param_count == v15.param_count
+        if v1.block == "basic":
+            assert gap.v1 == gap.v1_5
+        else:
+            assert gap.v1 < gap.v1_5
+
+
+def test_shortcut_c_projects_in_every_block() -> None:
+    b, c = resnet("resnet50"), resnet("resnet50", shortcut="C")
+    assert all(block.has_projection for _, block in c.blocks())
+    extra = sum(
+        cb.in_channels * cb.out_channels + 2 * cb.out_channels
+        for (_, bb), (_, cb) in zip(b.blocks(), c.blocks(), strict=True)
+        if not bb.has_projection
+    )
+    assert c.param_count - b.param_count == extra
+    assert repr(c).endswith("shortcut='C')")
+
+
+def test_a_counted_run_too_large_for_memory_is_refused_with_the_estimate() -> None:
+    from verifier.execute import run_counted
+
+    shape = (100_000, 3, 224, 224)  # the input alone is 60 GB of float32
+    with pytest.raises(VerifierError, match=r"on input \(100000, 3, 224, 224\) needs about .* nothing was allocated"):
+        run_counted(resnet("resnet50"), shape)
+
+
+@pytest.mark.parametrize("name", [["resnet50"], ("resnet50",), {"resnet50"}, None, 50, b"resnet50"])
+def test_a_model_name_that_is_no_string_is_refused_by_name(name: Any) -> None:
+    with pytest.raises(VerifierError, match=re.escape(f"model must be one of {', '.join(MODEL_NAMES)}, got {name!r}")):
+        resnet(name)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("variant", np.array(["v1", "v1.5"]), "variant must be 'v1' or 'v1.5'"),
+        ("shortcut", np.array(["B", "C"]), "shortcut must be 'B' or 'C'"),
+        ("block", np.array(["basic", "bottleneck"]), "block must be 'basic' or 'bottleneck'"),
+        ("variant", ["v1"], "variant must be 'v1' or 'v1.5'"),
+    ],
+)
+def test_resnet_fields_that_are_no_strings_are_refused_by_name(field: str, value: Any, message: str) -> None:
+    arguments: dict[str, Any] = {"name": "x", "block": "bottleneck", "layers": (1, 1, 1, 1), field: value}
+    with pytest.raises(VerifierError, match=re.escape(message)):
+        ResNet(**arguments)
+
+
+# -- the surface: names, reprs, stages, variants and the comparisons ------------------------------------
+# Module names of torchvision's ResNet before and after the stages (``flatten`` is a function call there, a
+# layer here, between the pool and the classifier).
+STEM = ["conv1", "bn1", "relu", "maxpool"]
+
+
+HEAD = ["avgpool", "flatten", "fc"]
+
+
+@pytest.mark.parametrize("name", ["resnet18", "resnet50"])
+def test_stem_and_head_carry_torchvisions_module_names(name: str) -> None:
+    net = resnet(name)
+    names = [n for n, _ in net.layer_specs()]
+    assert names[:4] == STEM and names[-3:] == HEAD
+    assert [n for n, _ in net.stem()] == STEM and [n for n, _ in net.head()] == HEAD
+    rows = net.rows()
+    assert [r.name for r in rows[:4]] == STEM and [r.name for r in rows[-3:]] == HEAD
+
+
+@pytest.mark.parametrize(
+    ("row", "stage"),
+    [
+        *[(n, "stem") for n in STEM],
+        *[(n, "head") for n in HEAD],
+        ("layer1.0.conv1", "layer1"),
+        ("layer4.2.downsample.0", "layer4"),
+        ("layer3", "layer3"),
+    ],
+)
+def test_each_layer_name_belongs_to_the_stem_a_stage_or_the_head(row: str, stage: str) -> None:
+    assert _stage_of(row) == stage
+
+
+def test_stage_macs_put_the_classifier_in_the_head_and_the_stem_conv_in_the_stem() -> None:
+    # resnet18 on 64x64: the 7x7/2 conv gives 32x32 maps; the classifier is 512 x 1000
+    stages = resnet("resnet18").stage_macs((1, 3, 64, 64))
+    assert stages["stem"] == 32 * 32 * 7 * 7 * 3 * 64
+    assert stages["head"] == 512 * 1000
+
+
+@pytest.mark.parametrize(
+    ("net", "text"),
+    [
+        (resnet("resnet50"), "ResNet('resnet50', bottleneck, layers=(3, 4, 6, 3), variant='v1.5')"),
+        (
+            resnet("resnext50_32x4d", "v1"),
+            "ResNet('resnext50_32x4d', bottleneck, layers=(3, 4, 6, 3), variant='v1', groups=32, width_per_group=4)",
+        ),
+        (
+            resnet("wide_resnet50_2"),
+            "ResNet('wide_resnet50_2', bottleneck, layers=(3, 4, 6, 3), variant='v1.5', groups=1, width_per_group=128)",
+        ),
+        (
+            ResNet("g2", "bottleneck", (1, 1, 1, 1), groups=2),
+            "ResNet('g2', bottleneck, layers=(1, 1, 1, 1), variant='v1.5', groups=2, width_per_group=64)",
+        ),
+        (
+            resnet("resnet18", shortcut="C"),
+            "ResNet('resnet18', basic, layers=(2, 2, 2, 2), variant='v1.5', shortcut='C')",
+        ),
+        (
+            resnet("resnext50_32x4d", shortcut="C"),
+            "ResNet('resnext50_32x4d', bottleneck, layers=(3, 4, 6, 3), variant='v1.5', groups=32, "
+            "width_per_group=4, shortcut='C')",
+        ),
+    ],
+)
+def test_repr_shows_every_setting_that_differs_from_resnet(net: ResNet, text: str) -> None:
+    assert repr(net) == text
+
+
+def test_layers_given_as_a_list_are_stored_as_a_tuple_of_ints() -> None:
+    net = ResNet("x", "basic", [2, 2, 2, 2])  # type: ignore[arg-type]
+    assert net.layers == (2, 2, 2, 2) and type(net.layers) is tuple
+    assert net.param_count == resnet("resnet18").param_count  # and it is hashable, so its rows can be cached
+    assert hash(net) == hash(ResNet("x", "basic", (2, 2, 2, 2)))
+
+
+def test_a_single_image_without_a_batch_axis_counts_as_a_batch_of_one() -> None:
+    net = resnet("resnet18")
+    assert net.output_shape((3, 64, 64)) == (1000,)
+    assert net.macs((3, 64, 64)) == net.macs((1, 3, 64, 64))
+
+
+@pytest.mark.parametrize("shape", [(64, 64), (1, 1, 3, 64, 64)])
+def test_an_input_of_another_rank_is_refused_naming_input_shape(shape: tuple[int, ...]) -> None:
+    with pytest.raises(
+        VerifierError, match=re.escape(f"input_shape must be a tuple of 3 or 4 positive ints, got {shape}")
+    ):
+        resnet("resnet18").rows(shape)
+
+
+def test_num_classes_sizes_the_classifier() -> None:
+    # resnet18 with a 10-way classifier: 512 x 10 weights and 10 biases instead of 512 x 1000 and 1000
+    assert resnet("resnet18", num_classes=10).param_count == 11_689_512 - 512 * 990 - 990
+    assert resnet("resnet50", num_classes=10).output_shape() == (1, 10)
+
+
+def test_module_kinds_name_the_four_stages_and_every_block() -> None:
+    kinds = resnet("resnet18").module_kinds()
+    stages = {f"layer{s}": "Sequential" for s in (1, 2, 3, 4)}
+    blocks = {f"layer{s}.{i}": "BasicBlock" for s in (1, 2, 3, 4) for i in (0, 1)}
+    assert kinds == stages | blocks
+    assert set(resnet("resnet50").module_kinds().values()) == {"Sequential", "Bottleneck"}
+
+
+def test_with_variant_moves_only_the_stride() -> None:
+    net = resnet("resnet50", shortcut="C", num_classes=10)
+    v1 = net.with_variant("v1")
+    assert v1 == resnet("resnet50", "v1", shortcut="C", num_classes=10)
+    assert v1.with_variant("v1.5") == net
+
+
+def test_summary_is_the_count_report_of_this_network_and_input() -> None:
+    report = resnet("resnet18").summary((2, 3, 64, 64), depth=1)
+    assert report.data["model"] == "resnet18" and report.data["input_shape"] == [2, 3, 64, 64]
+    layers = {g["name"]: g for g in report.data["layers"]}
+    assert list(layers) == STEM + [f"layer{s}" for s in (1, 2, 3, 4)] + HEAD
+    assert layers["layer1"]["output_shape"] == [2, 64, 16, 16]
+    assert layers["layer1"]["params"] == 2 * (2 * 9 * 64 * 64 + 2 * 2 * 64)
+    assert report.data["params"] == 11_689_512
+    every_layer = resnet("resnet18").summary((1, 3, 32, 32))
+    assert len(every_layer.data["layers"]) == len(resnet("resnet18").rows((1, 3, 32, 32)))
+
+
+def test_the_notebook_view_is_the_stage_level_table_at_imagenet_size() -> None:
+    md = resnet("resnet18")._repr_markdown_()
+    assert "| layer1 | Sequential | 1x64x56x56 | 147,968 |" in md
+    assert "| layer1.0 |" not in md and "| layer1.0.conv1 |" not in md
+
+
+def test_comparison_repr_gives_both_figures_and_their_ratio() -> None:
+    c = Comparison("claim", "criterion", "a", 3_000, "b", 2_000, True)
+    assert c.ratio == Fraction(3, 2)
+    assert repr(c) == "Comparison(a=3,000 / b=2,000 = 1.5000, holds=True)"
+
+
+def test_variant_gap_names_each_downsampling_block_and_its_extra_macs() -> None:
+    g = variant_gap("resnet50")
+    assert g.model == "resnet50" and g.input_shape == (1, 3, 224, 224)
+    # v1.5 runs the first 1x1 (C_in -> planes) at twice the resolution: 4x its v1 MACs, 3x extra
+    extra = {
+        "layer2.0": 3 * 256 * 128 * 28 * 28,
+        "layer3.0": 3 * 512 * 256 * 14 * 14,
+        "layer4.0": 3 * 1024 * 512 * 7 * 7,
+    }
+    assert g.blocks == tuple(extra.items())
+    small = variant_gap("resnet101", [2, 3, 64, 64])  # type: ignore[arg-type]
+    assert small.input_shape == (2, 3, 64, 64)
+    assert dict(small.blocks) == {"layer2.0": 2 * 3 * 256 * 128 * 8 * 8, "layer3.0": 2 * 3 * 512 * 256 * 4 * 4,
+                                  "layer4.0": 2 * 3 * 1024 * 512 * 2 * 2}  # fmt: skip
+
+
+def test_bottleneck_vs_basic_states_its_claim_and_the_compared_networks() -> None:
+    c = bottleneck_vs_basic("v1.5")
+    assert c.claim == "bottleneck and basic-block designs have similar time complexity"
+    assert c.criterion == (
+        "ResNet-50 MACs within 10% of ResNet-34's, and each identity bottleneck no costlier than a basic block "
+        "in MACs and in conv weights"
+    )
+    assert (c.left, c.right) == ("resnet50 (v1.5) MACs", "resnet34 (v1.5) MACs")
+
+
+def test_bottleneck_vs_basic_fails_for_v1_5_whose_strided_3x3_costs_more() -> None:
+    # torchvision's v1.5 is 4.09 GMACs against ResNet-34's 3.66: 11.6% more, beyond the 10% of the claim
+    c = bottleneck_vs_basic("v1.5")
+    assert not c.holds and Fraction(11, 10) < c.ratio < Fraction(12, 10)
+    assert [r for _, r in c.detail] == [Fraction(17, 18)] * 4  # the identity blocks still cost less
+
+
+def test_bottleneck_vs_basic_holds_just_inside_ten_percent() -> None:
+    # on a 16x32 input the stem's share grows: ResNet-50 (v1) costs 9.94% more than ResNet-34
+    c = bottleneck_vs_basic("v1", (1, 3, 16, 32))
+    assert Fraction(1, 11) < c.ratio - 1 < Fraction(1, 10)
+    assert c.holds
+
+
+def test_projection_shortcut_cost_states_its_claim_and_the_compared_networks() -> None:
+    c = projection_shortcut_cost()
+    assert c.claim == "a projection shortcut would double a bottleneck block's time complexity and model size"
+    assert c.criterion == (
+        "each identity bottleneck block's MACs and conv weights multiplied by 2 within 10% when its shortcut is "
+        "a projection"
+    )
+    assert (c.left, c.right) == ("resnet50 (v1, all projections) MACs", "resnet50 (v1, identity shortcuts) MACs")
+    assert c.holds
+
+
+def test_projection_shortcut_cost_compares_the_requested_variant() -> None:
+    c = projection_shortcut_cost("resnet50", "v1")
+    b = resnet("resnet50", "v1")
+    assert c.right_value == b.macs()
+    # option C adds a 4p -> 4p 1x1 projection to each of the (n - 1) identity blocks of a stage, at its resolution
+    added = sum(
+        (n - 1) * (4 * p) ** 2 * hw**2
+        for p, n, hw in zip((64, 128, 256, 512), (3, 4, 6, 3), (56, 28, 14, 7), strict=True)
+    )
+    assert c.left_value - c.right_value == added
+
+
+def test_a_wide_bottleneck_does_not_double_with_a_projection() -> None:
+    # width 2p: 4p*2p + 9*(2p)^2 + 2p*4p = 52 p^2 per pixel, and the projection adds 16: 68/52 = 17/13
+    c = projection_shortcut_cost("wide_resnet50_2")
+    assert [r for _, r in c.detail] == [Fraction(17, 13)] * 4
+    assert not c.holds
+
+
+def test_projection_ratios_compare_the_last_block_of_each_stage() -> None:
+    # resnet18 has two blocks per stage; the last is an identity p -> p basic block (18 p^2 per pixel) that
+    # option C gives a p -> p projection (1 p^2 more); the first of stages 2-4 projects in both options
+    c = projection_shortcut_cost("resnet18")
+    assert [r for _, r in c.detail] == [Fraction(19, 18)] * 4
+    assert [r for _, r in c.weight_detail] == [Fraction(19, 18)] * 4
+    assert not c.holds

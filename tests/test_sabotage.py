@@ -35,7 +35,7 @@ from verifier.theorems import batchnorm_fold
 
 HOLDS_NOT, UNCHECKED = "does not hold", "could not be checked"
 
-_plan = derive._Operands._plan
+_plan = derive.Operands._plan
 _output_size = spec.Conv2d.output_size
 _conv2d = numeric.conv2d
 
@@ -82,8 +82,8 @@ SABOTAGE: dict[str, tuple[Any, str, Any]] = {
         "output_size",
         lambda s, h, w: (_output_size(s, h, w)[0] + 1, _output_size(s, h, w)[1]),
     ),
-    "derivation drops a product": (derive._Operands, "_plan", _drop_a_product),
-    "derivation swaps two weights": (derive._Operands, "_plan", _swap_two_weights),
+    "derivation drops a product": (derive.Operands, "_plan", _drop_a_product),
+    "derivation swaps two weights": (derive.Operands, "_plan", _swap_two_weights),
     "BatchNorm fold's sign": (
         batchnorm_fold,
         "fold",

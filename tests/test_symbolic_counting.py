@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
+from typing import Any
 
 import numpy as np
 import pytest
@@ -11,8 +13,8 @@ import sympy as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from verifier.errors import VerifierError, VerifierTypeError
-from verifier.spec import Conv2d
+from verifier import Conv2d, VerifierError, VerifierTypeError
+from verifier import symbolic as sym
 from verifier.symbolic import (
     bias_vector,
     count_free_symbols,
@@ -186,3 +188,33 @@ def test_jacobian_of_a_1x1_conv_is_its_weight_matrix():
     w = weight_tensor(conv)
     assert jacobian(maps, x) == sp.Matrix(2, 3, lambda o, i: w[o, i, 0, 0])
     assert jacobian(maps, x) == sp.Matrix(maps).jacobian(x)
+
+
+# -- hardening: bad input, edge cases and attacks ------------------------------------------------------
+# -- strings never reach SymPy's parser; non-finite and non-integer values are refused -------------------------
+POISON = "__import__('builtins').__dict__.__setitem__('VERIFIER_POISONED', 1) or x"
+
+
+def test_counting_wants_sympy_objects() -> None:
+    for value in (3, "x", 2.5, {"x": 1}):
+        message = f"expected a SymPy expression, array, or a list of them, got {type(value).__name__}"
+        with pytest.raises(VerifierError, match=re.escape(message)):
+            sym.count_multiplications(value)
+        with pytest.raises(VerifierError, match=re.escape(message)):
+            sym.count_free_symbols([sp.Symbol("x"), value])
+
+
+def test_a_nonlinear_term_is_refused_by_name() -> None:
+    x, y = sp.symbols("x y")
+    for expr in (x**2, x * y + 1, sp.sin(x)):
+        with pytest.raises(VerifierError, match=re.escape("expression is not linear in the variables: term")):
+            sym.linear_coefficients(expr, [x, y])
+
+
+@pytest.mark.parametrize(
+    "call",
+    [lambda: sym.linear_coefficients(POISON, [sp.Symbol("x")]), lambda: sym.jacobian([POISON], [sp.Symbol("x")])],
+)
+def test_linear_forms_refuse_strings_by_type(call: Any) -> None:
+    with pytest.raises(VerifierTypeError, match=re.escape("expr must be a SymPy expression, got ")):
+        call()

@@ -6,7 +6,6 @@ sums, coefficient tables read once) is compared with the plain SymPy route on th
 
 from __future__ import annotations
 
-import pickle
 from fractions import Fraction
 
 import numpy as np
@@ -17,43 +16,12 @@ from verifier.spec import Conv2d
 from verifier.symbolic import count_free_symbols, count_multiplications, linear_coefficients, output_maps, tensors
 
 
-@pytest.mark.parametrize("name", ["w_{0,0,0,0}", "x_{12,3,4}", "b_{7}", "q"])
-def test_fast_symbols_are_sympys_symbols(name):
-    fast, plain = tensors._new_symbol(name), sp.Symbol(name)
-    assert fast == plain and hash(fast) == hash(plain)
-    assert sp.srepr(fast) == sp.srepr(plain)
-    assert fast.assumptions0 == plain.assumptions0
-    assert fast.is_commutative is True and fast.is_positive is None and fast.is_real is None
-    assert pickle.loads(pickle.dumps(fast)) == plain
-    assert sp.expand((fast + plain) ** 2) == 4 * plain**2  # they combine as one symbol
-    assert fast.subs(plain, 3) == 3
-
-
-def test_querying_one_fast_symbol_leaves_the_others_unchanged():
-    a, b = tensors._new_symbol("a_{1}"), tensors._new_symbol("a_{2}")
-    assert a.is_positive is None and a.is_integer is None  # queries fill the shared record with unknowns only
-    assert b.is_positive is None and b == sp.Symbol("a_{2}")
-    assert sp.Symbol("c", positive=True).is_positive is True  # a symbol with assumptions keeps its own
-
-
-@pytest.mark.parametrize("shape", [(1,), (3, 2), (2, 3, 1, 2), (64, 2, 1, 1)])
-def test_symbol_array_equals_sympys_array(shape):
-    fast = tensors.symbol_grid("g", shape)
-    slow = tensors.SymbolArray(list(tensors._flat("g", shape)), shape)  # through SymPy's constructor
-    assert fast == slow and hash(fast) == hash(slow) and fast.args == slow.args
-    assert fast == sp.ImmutableDenseNDimArray(list(tensors._flat("g", shape)), shape)
-    assert fast.shape == slow.shape and fast.rank() == slow.rank() and len(fast) == len(slow)
-    assert fast.tolist() == slow.tolist()
-    assert list(fast) == list(slow)
-    assert fast.applyfunc(lambda e: 2 * e) == slow.applyfunc(lambda e: 2 * e)
-
-
 def test_flat_symbols_are_named_by_row_major_index():
     shape = (2, 11, 1, 3)
-    names = [s.name for s in tensors._flat("w", shape)]
+    names = [s.name for s in tensors.flat_symbols("w", shape)]
     expected = [f"w_{{{o},{i},{u},{v}}}" for o in range(2) for i in range(11) for u in range(1) for v in range(3)]
     assert names == expected and len(set(names)) == len(names)
-    assert type(tensors._flat("w", shape)) is tensors.PlainSymbols
+    assert type(tensors.flat_symbols("w", shape)) is tensors.PlainSymbols
 
 
 @pytest.mark.parametrize("groups", [1, 2])
@@ -63,20 +31,20 @@ def test_integer_sums_equal_the_fraction_route(groups):
     w = rng.integers(-(2**70) // 2**10, 2**60, size=conv.weight_shape).astype(object) * (2**20)  # beyond int64
     x = rng.integers(-9, 10, size=(4, 3, 3)).astype(object)
     b = [int(v) for v in rng.integers(-5, 5, size=2)]
-    whole = output_maps(conv, (0, 2), (3, 3), weights=w, bias=b, inputs=x)
+    whole = output_maps(conv, (0, 2), (3, 3), weight=w, bias=b, input=x)
     halves = output_maps(  # a denominator anywhere takes the Fraction route; * 2 / 2 restores the value
         conv,
         (0, 2),
         (3, 3),
-        weights=w,
+        weight=w,
         bias=[Fraction(2 * v, 2) + Fraction(1, 2) - Fraction(1, 2) for v in b],
-        inputs=np.vectorize(lambda v: Fraction(v), otypes=[object])(x) + Fraction(1, 3) - Fraction(1, 3),
+        input=np.vectorize(lambda v: Fraction(v), otypes=[object])(x) + Fraction(1, 3) - Fraction(1, 3),
     )
     symbolic = output_maps(conv, (0, 2), (3, 3))
     values = {
-        **dict(zip(tensors._flat("w", conv.weight_shape), w.ravel(), strict=True)),
-        **dict(zip(tensors._flat("x", (4, 3, 3)), x.ravel(), strict=True)),
-        **dict(zip(tensors._flat("b", (2,)), b, strict=True)),
+        **dict(zip(tensors.flat_symbols("w", conv.weight_shape), w.ravel(), strict=True)),
+        **dict(zip(tensors.flat_symbols("x", (4, 3, 3)), x.ravel(), strict=True)),
+        **dict(zip(tensors.flat_symbols("b", (2,)), b, strict=True)),
     }
     by_substitution = tuple(e.xreplace({k: sp.Integer(int(v)) for k, v in values.items()}) for e in symbolic)
     assert whole == halves == by_substitution
@@ -86,7 +54,7 @@ def test_integer_sums_equal_the_fraction_route(groups):
 def test_user_symbols_still_take_the_checked_route():
     conv = Conv2d(2, 1, 1, bias=False)
     a = sp.Symbol("a", commutative=False)
-    maps = output_maps(conv, (0, 0), (1, 1), weights=[[[[a]], [[a]]]])
+    maps = output_maps(conv, (0, 0), (1, 1), weight=[[[[a]], [[a]]]])
     assert maps == (sp.Add(a * sp.Symbol("x_{0,0,0}"), a * sp.Symbol("x_{1,0,0}")),)
 
 

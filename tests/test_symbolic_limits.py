@@ -33,7 +33,7 @@ def test_a_huge_weight_tensor_is_refused_with_its_estimate():
     [
         lambda c: output_maps(c, (0, 0), (1, 1)),
         lambda c: output_tensor(c, (1, 1)),
-        lambda c: output_map(c, 0, (0, 0), (1, 1), inputs=[[[1]]] * c.in_channels),
+        lambda c: output_map(c, 0, (0, 0), (1, 1), input=[[[1]]] * c.in_channels),
         lambda c: output_map(c, 0, (0, 0), (1, 1)),
     ],
     ids=["output_maps", "output_tensor", "output_map with values", "output_map"],
@@ -41,7 +41,7 @@ def test_a_huge_weight_tensor_is_refused_with_its_estimate():
 def test_every_derivation_checks_its_size_before_building(call, monkeypatch):
     _no_memory(monkeypatch)
     conv = Conv2d(300, 300, 1)
-    tensors._flat.cache_clear()
+    tensors.flat_symbols.cache_clear()
     with pytest.raises(
         VerifierError, match=r"(deriving|a tensor of) .* needs about .* nothing was allocated: .*(fewer|smaller)"
     ):
@@ -79,11 +79,11 @@ def test_the_cli_refuses_a_huge_derivation_quickly_and_without_a_traceback():
 
 
 @pytest.mark.parametrize("bad", [sp.oo, -sp.oo, sp.nan, sp.zoo, sp.Symbol("t") - sp.oo])
-@pytest.mark.parametrize("where", ["weights", "bias", "inputs"])
+@pytest.mark.parametrize("where", ["weight", "bias", "input"])
 def test_infinite_and_undefined_sympy_entries_are_refused_by_name(bad, where):
     conv = Conv2d(2, 1, 1)
-    given = {"weights": [[[[1]], [[2]]]], "bias": [3], "inputs": [[[4]], [[5]]]}
-    flat = {"weights": lambda v: [[[[v]], [[2]]]], "bias": lambda v: [v], "inputs": lambda v: [[[v]], [[5]]]}
+    given = {"weight": [[[[1]], [[2]]]], "bias": [3], "input": [[[4]], [[5]]]}
+    flat = {"weight": lambda v: [[[[v]], [[2]]]], "bias": lambda v: [v], "input": lambda v: [[[v]], [[5]]]}
     given[where] = flat[where](bad)
     with pytest.raises(VerifierError, match=rf"{where} entries must be finite, got"):
         output_map(conv, 0, (0, 0), (1, 1), **given)
@@ -113,7 +113,7 @@ def test_the_estimate_counts_every_symbol_and_product(conv, size, monkeypatch):
 
     output_maps(conv, (0, 0), size)
     output_tensor(conv, size)
-    output_map(conv, 1, (0, 0), size, inputs=np.ones((conv.in_channels, *size), dtype=int).astype(object))
+    output_map(conv, 1, (0, 0), size, input=np.ones((conv.in_channels, *size), dtype=int).astype(object))
     maps = [conv.out_channels, conv.out_channels * ho * wo, 1]
     assert [n for n, _, _ in seen] == [
         symbols * tensors.SYMBOL_BYTES + m * per_map * derive.PRODUCT_BYTES for m in maps
@@ -167,5 +167,5 @@ def test_halves_everywhere_are_summed_as_halves():
 
     conv = Conv2d(2, 1, 1, bias=False)
     half = Fraction(1, 2)
-    value = output_map(conv, 0, (0, 0), (1, 1), weights=[[[[half]], [[3 * half]]]], inputs=[[[half]], [[5 * half]]])
+    value = output_map(conv, 0, (0, 0), (1, 1), weight=[[[[half]], [[3 * half]]]], input=[[[half]], [[5 * half]]])
     assert value == sp.Rational(1, 4) + sp.Rational(15, 4)

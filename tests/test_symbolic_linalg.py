@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import re
 from itertools import permutations
+from typing import Any
 
 import numpy as np
 import pytest
 import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from verifier import VerifierError
+from verifier import symbolic as sym
 from verifier.symbolic import jacobian, rank_lower_bound
 from verifier.symbolic.linalg import PRIME
 
@@ -97,3 +101,50 @@ def test_a_jacobian_has_zeros_for_the_variables_a_map_does_not_use() -> None:
     expected = sp.Matrix([[a, 0, 0], [0, 2, -1], [0, 0, 0], [1, 0, 0]])
     assert jacobian(maps, variables) == expected == sp.Matrix(maps).jacobian(variables)
     assert all(isinstance(entry, sp.Expr) for entry in jacobian(maps, variables))
+
+
+# -- hardening: bad input, edge cases and attacks ------------------------------------------------------
+FAST = settings(max_examples=25, deadline=None)
+
+
+def test_rank_input_must_be_a_2d_integer_matrix() -> None:
+    with pytest.raises(VerifierError, match=re.escape("rows must be a 2-D matrix of integers: invalid literal")):
+        sym.rank_lower_bound([["a"]])
+    with pytest.raises(VerifierError, match=re.escape("rows must be a 2-D matrix of integers, got 3 dimensions")):
+        sym.rank_lower_bound([[[1]]])
+    with pytest.raises(VerifierError, match=re.escape("rows must be a 2-D matrix of integers, got 1 dimensions")):
+        sym.rank_lower_bound([])
+
+
+@FAST
+@given(
+    rows=st.integers(1, 5),
+    cols=st.integers(1, 5),
+    rank=st.integers(0, 5),
+    seed=st.integers(0, 2**32 - 1),
+)
+def test_rank_modulo_a_prime_equals_sympys_rational_rank_on_small_matrices(
+    rows: int, cols: int, rank: int, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    k = min(rank, rows, cols)
+    matrix = rng.integers(-9, 10, (rows, k)) @ rng.integers(-9, 10, (k, cols)) if k else np.zeros((rows, cols), int)
+    assert sym.rank_lower_bound(matrix) == sp.Matrix(matrix.tolist()).rank()
+    assert sym.rank_lower_bound(matrix.tolist()) == sym.rank_lower_bound(matrix.astype(object))
+
+
+@pytest.mark.parametrize("rows", [[[0.5]], [[1, 2], [3.25, 4]], [["2"]], [[sp.Rational(1, 2)]]])
+def test_rank_refuses_non_integers_instead_of_truncating_them(rows: Any) -> None:
+    with pytest.raises(VerifierError, match=re.escape("rows must be a 2-D matrix of integers: ")):
+        sym.rank_lower_bound(rows)
+
+
+def test_rank_accepts_integers_in_any_clothing() -> None:
+    assert sym.rank_lower_bound([[2.0, 4.0], [1.0, 2.0]]) == 1
+    assert sym.rank_lower_bound(sp.Matrix([[1, 0], [0, 1]])) == 2
+    assert sym.rank_lower_bound([[sp.Integer(3), 0], [0, 10**30]]) == 2
+
+
+def test_a_ragged_matrix_is_refused_with_the_projects_error() -> None:
+    with pytest.raises(VerifierError, match=re.escape("rows must be a 2-D matrix of integers: ")):
+        sym.rank_lower_bound([[1, 2], [3]])

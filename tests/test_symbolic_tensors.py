@@ -13,61 +13,17 @@ from typing import Any
 
 import pytest
 import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from verifier import VerifierError
-from verifier.symbolic import tensors
+from verifier import Conv2d, VerifierError, VerifierTypeError
+from verifier import symbolic as sym
 from verifier.symbolic.tensors import symbol_grid
 
 
 def _sympy_array(name: str, shape: tuple[int, ...]) -> sp.ImmutableDenseNDimArray:
     flat = [sp.Symbol(f"{name}_{{{','.join(map(str, idx))}}}") for idx in product(*map(range, shape))]
     return sp.ImmutableDenseNDimArray(flat, shape)
-
-
-@pytest.mark.parametrize("maker", ["shared", "xnew"])
-def test_both_symbol_makers_give_sympys_symbols(maker: str) -> None:
-    make = tensors._shared_assumption_symbol() if maker == "shared" else tensors._xnew_symbol
-    assert make is not None  # the installed SymPy keeps its assumptions as the shared maker expects
-    for name in ("w_{0,0}", "x_{3,1,2}", "b_{7}"):
-        made, sympys = make(name), sp.Symbol(name)
-        assert type(made) is sp.Symbol and made == sympys and hash(made) == hash(sympys)
-        assert made.name == name and made.is_commutative is True and made.is_real is None
-        for slot in ("_assumptions0", "_assumptions_orig", "_args"):
-            assert getattr(made, slot) == getattr(sympys, slot)
-        assert sp.expand((made + 1) ** 2 - sympys**2) == 2 * sympys + 1
-
-
-def test_the_module_uses_the_shared_maker_when_sympy_allows_it() -> None:
-    assert tensors._new_symbol is not tensors._xnew_symbol
-
-
-def _first_call_differs(monkeypatch: pytest.MonkeyPatch, slot: int) -> None:
-    """Make SymPy's assumption records differ, in one of the three, on the first request only."""
-    real = sp.Symbol._canonical_assumptions
-    calls = []
-
-    def canonical(**assumptions: Any) -> Any:
-        records = list(real(**assumptions))
-        if not calls:
-            records[slot] = {"commutative": True, "real": True} if slot else sp.core.assumptions.StdFactKB({})
-        calls.append(1)
-        return tuple(records)
-
-    monkeypatch.setattr(sp.Symbol, "_canonical_assumptions", staticmethod(canonical))
-
-
-@pytest.mark.parametrize("slot", [0, 1])
-def test_a_maker_whose_symbols_differ_from_sympys_in_any_record_is_not_used(
-    monkeypatch: pytest.MonkeyPatch, slot: int
-) -> None:
-    # the probe then equals SymPy's symbol by name and hash, yet one of its records differs: refuse it
-    _first_call_differs(monkeypatch, slot)
-    assert tensors._shared_assumption_symbol() is None
-
-
-def test_a_sympy_without_the_records_keeps_its_public_constructor(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delattr(sp.Symbol, "_canonical_assumptions")
-    assert tensors._shared_assumption_symbol() is None
 
 
 @pytest.mark.parametrize("shape", [(5,), (2, 3), (2, 1, 3), (1, 2, 2, 2)])
@@ -131,3 +87,49 @@ def test_a_larger_grid_shows_its_shape_count_and_end_entries() -> None:
     assert repr(symbol_grid("v", (5, 13))) == (
         "SymbolArray(shape=(5, 13), 65 entries: v_{0,0}, v_{0,1}, v_{0,2}, ..., v_{4,12})"
     )
+
+
+# -- hardening: bad input, edge cases and attacks ------------------------------------------------------
+FAST = settings(max_examples=25, deadline=None)
+
+
+CONV = Conv2d(2, 3, 1)
+
+
+@pytest.mark.parametrize("name", ["1x", "x y", "__import__('os')", "x+1", "", "x_1", "w'"])
+def test_symbol_names_are_plain_identifiers_only(name: str) -> None:
+    message = f"name must be a letter followed by letters or digits, or a LaTeX command like '\\gamma', got {name!r}"
+    with pytest.raises(VerifierError, match=re.escape(message)):
+        sym.weight_tensor(CONV, name=name)
+    with pytest.raises(VerifierError, match=re.escape(message)):
+        sym.input_tensor(1, 1, 1, name=name)
+
+
+@pytest.mark.parametrize("name", [3, None, b"w", ["w"]])
+def test_symbol_names_must_be_strings(name: Any) -> None:
+    with pytest.raises(VerifierTypeError, match=re.escape(f"name must be a str, got {name!r} ({type(name).__name__})")):
+        sym.weight_tensor(CONV, name=name)
+
+
+@FAST
+@given(
+    parameter=st.sampled_from(["channels", "height", "width"]),
+    value=st.one_of(st.integers(max_value=0), st.floats(), st.booleans(), st.text(max_size=2), st.none()),
+)
+def test_input_tensor_sizes_must_be_positive_ints(parameter: str, value: Any) -> None:
+    sizes: dict[str, Any] = {"channels": 1, "height": 1, "width": 1, parameter: value}
+    with pytest.raises(VerifierError) as info:
+        sym.input_tensor(**sizes)
+    assert str(info.value).startswith(f"{parameter} must be a positive int, got {value!r}")
+
+
+# -- names are matched whole ------------------------------------------------------------------------------------
+@FAST
+@given(
+    name=st.one_of(st.from_regex(r"[A-Za-z][A-Za-z0-9]{0,4}", fullmatch=True), st.sampled_from(["\\gamma", "\\beta"])),
+    tail=st.sampled_from(["\n", " ", "\t", "\r\n", "\x00", "_"]),
+)
+def test_a_name_with_anything_after_it_is_refused(name: str, tail: str) -> None:
+    assert sym.input_tensor(1, 1, 1, name=name)[0, 0, 0] == sp.Symbol(f"{name}_{{0,0,0}}")
+    with pytest.raises(VerifierError, match=re.escape(f"got {name + tail!r}")):
+        sym.input_tensor(1, 1, 1, name=name + tail)

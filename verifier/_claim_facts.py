@@ -3,7 +3,8 @@
 The symbolic engine derives every output map of a conv; :func:`derive` splits each map into the products
 it sums, so a claim can count, for every output map, the input maps it reads and the weights that multiply
 each one. :func:`expansion_ranks` gives exact ranks of the bottom layer's outputs before and after the
-block's nonlinear steps.
+block's nonlinear steps, on plain NumPy products. :func:`engine_output` runs the NumPy engine on arrays built
+from two numbers, a path that shares nothing with the spec's shape rules.
 
 >>> d = derive(reduce_layer(), (1, 1))
 >>> d.output_maps, len(d.input_maps_read(0)), len(d.weights_of(0))
@@ -23,6 +24,7 @@ from typing import Any
 import numpy as np
 import sympy
 
+from . import numeric, symbolic
 from .spec import Bottleneck, Conv2d
 from .symbolic.linalg import rank_lower_bound
 
@@ -30,14 +32,16 @@ __all__ = [
     "Derived",
     "block",
     "derive",
+    "engine_depends_only_on_pixel",
+    "engine_output",
     "expand_layer",
     "expansion_ranks",
-    "filters",
+    "filter_sets",
     "index",
     "maps_out",
+    "pixel_function_inputs",
     "rank_mod_p",
     "reduce_layer",
-    "slices",
     "stage_input",
     "weight_tensor",
 ]
@@ -58,7 +62,7 @@ class Derived:
     """
 
     conv: Conv2d
-    size: tuple[int, int]
+    input_size: tuple[int, int]
     maps: dict[tuple[int, tuple[int, int]], dict[tuple[int, int, int], list[tuple[int, ...]]]]
     biases: int
 
@@ -128,30 +132,26 @@ def index(array: Any) -> dict[Any, tuple[int, ...]]:
 
 
 @functools.cache
-def derive(conv: Conv2d, size: tuple[int, int]) -> Derived:
-    """Derive every output map of ``conv`` on a ``size`` input with the symbolic engine."""
-    from . import symbolic
-
+def derive(conv: Conv2d, input_size: tuple[int, int]) -> Derived:
+    """Derive every output map of ``conv`` on an ``input_size`` (H, W) input with the symbolic engine."""
     w_index = index(weight_tensor(conv))
-    inputs = symbolic.input_tensor(conv.in_channels, *size)
+    inputs = symbolic.input_tensor(conv.in_channels, *input_size)
     x_index = index(inputs)
-    ho, wo = conv.output_size(*size)
+    ho, wo = conv.output_size(*input_size)
     maps = {}
     biases = 0
     for r, c in itertools.product(range(ho), range(wo)):
         # the default symbols are the tensors' own, so the engine need not convert operands on every call
-        for o, expr in enumerate(symbolic.output_maps(conv, (r, c), size)):
+        for o, expr in enumerate(symbolic.output_maps(conv, (r, c), input_size)):
             products, others = _split(expr, w_index, x_index)
             maps[(o, (r, c))] = products
             biases += others
-    return Derived(conv, size, maps, biases)
+    return Derived(conv, input_size, maps, biases)
 
 
 @functools.cache
 def weight_tensor(conv: Conv2d) -> Any:
     """The symbolic engine's OIHW weight tensor of ``conv``."""
-    from . import symbolic
-
     return symbolic.weight_tensor(conv)
 
 
@@ -182,17 +182,6 @@ def stage_input(conv: Conv2d) -> tuple[int, int, int, int]:
 def maps_out(conv: Conv2d) -> int:
     """The number of output maps by PyTorch's shape rule (the spec)."""
     return conv.output_shape(stage_input(conv))[1]
-
-
-def filters(conv: Conv2d) -> int:
-    """Filters in PyTorch's sense: kernels of shape (C_in/g, k_h, k_w), one per output map (OIHW's O)."""
-    return int(weight_tensor(conv).shape[0])
-
-
-def slices(conv: Conv2d) -> int:
-    """Per-channel k_h x k_w slices: the distinct (output map, input map) pairs that carry weights."""
-    d = derive(conv, (1, 1))
-    return len({(w[0], w[1]) for o in range(conv.out_channels) for w in d.weights_of(o)})
 
 
 def _ints(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
@@ -230,3 +219,50 @@ def expansion_ranks() -> dict[str, int]:
         "after_relu": rank_mod_p(np.maximum(bn, 0)),
         "block_output": rank_mod_p(np.maximum(bn + x, 0)),
     }
+
+
+# -- second paths: the NumPy engine on arrays built here, and counts read off the derived maps ----------------
+
+
+def engine_output(c_in: int, c_out: int, input_size: tuple[int, int] = (1, 1), groups: int = 1) -> np.ndarray:
+    """The NumPy engine's 1x1 conv of random integer maps: shape (1, c_out, H, W), exact.
+
+    The arrays are built from the two numbers given, not from a spec, so their shapes are a second path.
+    """
+    rng = np.random.default_rng(_SEED)
+    x = _ints(rng, (1, c_in, *input_size))
+    w = _ints(rng, (c_out, c_in // groups, 1, 1))
+    out: np.ndarray = numeric.conv2d(x, w, groups=groups)
+    return out
+
+
+def filter_sets(conv: Conv2d) -> list[frozenset[tuple[int, ...]]]:
+    """The weights of each derived output map: one filter per map, as the derivation finds them."""
+    d = derive(conv, (1, 1))
+    return [frozenset(d.weights_of(o)) for o in range(d.output_maps)]
+
+
+def pixel_function_inputs(conv: Conv2d, position: tuple[int, int] = (0, 0)) -> set[tuple[int, int, int]]:
+    """The input values (i, h, w) that the derived output maps at ``position`` read, all maps together."""
+    d = derive(conv, (2, 2))
+    return {key for o in range(d.output_maps) for key in d.at(o, position)}
+
+
+def engine_depends_only_on_pixel(conv: Conv2d) -> bool:
+    """Whether conv, BatchNorm and ReLU (the NumPy engine) give the same maps at pixel (0, 0) whatever the other
+    pixels hold: then the values there are a function of the C_in numbers of that pixel."""
+    rng = np.random.default_rng(_SEED + 1)
+    c_in, c_out = conv.in_channels, conv.out_channels
+    w = _ints(rng, (c_out, c_in, 1, 1)).astype(np.float64)
+    mean, var = rng.standard_normal(c_out), rng.uniform(0.5, 2.0, c_out)
+    gamma, beta = rng.uniform(0.5, 1.5, c_out), rng.standard_normal(c_out)
+    x = _ints(rng, (1, c_in, 2, 2)).astype(np.float64)
+    other = x.copy()
+    other[:, :, 1:, :] = _ints(rng, (1, c_in, 1, 2))
+    other[:, :, 0, 1] = _ints(rng, (1, c_in))
+
+    def block(v: np.ndarray) -> np.ndarray:
+        out: np.ndarray = numeric.relu(numeric.batch_norm(numeric.conv2d(v, w), mean, var, gamma, beta))
+        return out
+
+    return bool(np.array_equal(block(x)[:, :, 0, 0], block(other)[:, :, 0, 0]))

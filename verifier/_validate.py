@@ -92,3 +92,67 @@ def choice(name: str, value: Any, allowed: tuple[str, ...]) -> str:
     if text not in allowed:
         raise VerifierError(f"{name} must be one of {listed}, got {value!r}")
     return str(text)
+
+
+def flag(name: str, value: Any) -> bool:
+    """Return ``value`` if it is True or False (not 1, not None), else raise naming ``name``."""
+    if not isinstance(value, bool):
+        raise VerifierTypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
+    return value
+
+
+def conv_padding(value: Any, stride: Pair) -> Pair | str:
+    """A conv's ``padding``: a non-negative int or pair (as a pair), ``"valid"``, or ``"same"`` at stride 1."""
+    if not isinstance(value, str):
+        return pair_at_least("padding", value, 0)
+    if value not in ("valid", "same"):
+        raise VerifierError(f"padding must be a non-negative int, a pair of them, 'valid' or 'same', got {value!r}")
+    if value == "same" and stride != (1, 1):
+        raise VerifierError(f"padding='same' needs stride=1, got stride={stride}")
+    return value
+
+
+def groups_divide(groups: Any, **channels: int) -> int:
+    """``groups`` as a positive int dividing every channel count given (named in the message)."""
+    g = int_at_least("groups", groups, 1)
+    for name, count in channels.items():
+        if count % g:
+            raise VerifierError(f"groups must divide {name}: {name}={count} is not divisible by groups={g}")
+    return g
+
+
+def padding_mode(value: Any) -> str:
+    """``"zeros"``, the only padding the engines implement, else raise naming the others torch has."""
+    if not isinstance(value, str) or value != "zeros":
+        raise VerifierError(
+            f"padding_mode must be 'zeros' (the only padding the engines implement; torch also has 'reflect', "
+            f"'replicate' and 'circular'), got {value!r}"
+        )
+    return value
+
+
+def projection(value: Any, stride: int, in_channels: int, out_channels: int) -> bool | None:
+    """A block's ``projection``: None, True, or False only where the shortcut can be the identity."""
+    if value is not None and not isinstance(value, bool):
+        raise VerifierTypeError(f"projection must be True, False or None, got {value!r}")
+    if value is False and (stride != 1 or in_channels != out_channels):
+        raise VerifierError(
+            f"projection=False needs stride=1 and in_channels == out_channels ({out_channels}), "
+            f"got stride={stride}, in_channels={in_channels}"
+        )
+    return value
+
+
+def activation(input_shape: Any, channels: int, who: str) -> tuple[int, int, int, int, bool]:
+    """Split an (N, C, H, W) or (C, H, W) shape, checking C; the flag says whether N was given."""
+    shp = shape("input_shape", input_shape, (3, 4))
+    batched = len(shp) == 4
+    n, c, h, w = shp if batched else (1, *shp)
+    if c != channels:
+        raise VerifierError(f"input has {c} channels but {who} expects {channels} (input_shape={shp})")
+    return n, c, h, w, batched
+
+
+def pack(n: int, c: int, h: int, w: int, batched: bool) -> tuple[int, ...]:
+    """The inverse of :func:`activation`: (N, C, H, W) when the input had a batch, else (C, H, W)."""
+    return (n, c, h, w) if batched else (c, h, w)

@@ -109,11 +109,11 @@ def _main_only_options(parser: _Parser, args: argparse.Namespace) -> None:
     """Refuse the main job's options next to a subcommand, where they would do nothing."""
     if args.command is None:
         return
-    for action in parser._actions:
-        if action.dest.startswith("main_") and getattr(args, action.dest) != action.default:
+    for dest in [name for name in vars(args) if name.startswith("main_")]:
+        if getattr(args, dest) != parser.get_default(dest):
+            option = "--" + dest.removeprefix("main_").replace("_", "-")
             parser.error(
-                f"{'/'.join(action.option_strings)} applies to the main job only (verifier with no subcommand), "
-                f"not to 'verifier {args.command}'"
+                f"{option} applies to the main job only (verifier with no subcommand), not to 'verifier {args.command}'"
             )
 
 

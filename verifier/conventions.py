@@ -20,13 +20,28 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from .errors import VerifierError
 from .layers import SIDE_COUNTS
 
-if TYPE_CHECKING:
-    from .models import ResNet, Shape
+Shape = tuple[int, ...]
+
+
+class ResNet(Protocol):
+    """What a convention reads of a network (:class:`verifier.models.ResNet` offers it), named here so this
+    module sits below the models and the tables that show their counts."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def variant(self) -> str: ...
+
+    def macs(self, input_shape: Shape = ...) -> int: ...
+
+    def side_counts(self, input_shape: Shape = ...) -> dict[str, int]: ...
+
 
 __all__ = [
     "BEYOND_MACS",
@@ -50,6 +65,7 @@ class Convention:
     source: str
     mac_factor: int = 1
     weights: dict[str, int] = field(default_factory=dict)
+    per_image: bool = False  # the counter divides its figure by the batch size (ptflops)
 
     def __post_init__(self) -> None:
         unknown = set(self.weights) - set(SIDE_COUNTS)
@@ -59,7 +75,9 @@ class Convention:
     def total(self, model: ResNet, input_shape: Shape | None = None) -> int:
         """The counter's figure for ``model`` on ``input_shape`` (224x224, batch 1, by default)."""
         args = () if input_shape is None else (input_shape,)
-        return self.from_counts(model.macs(*args), model.side_counts(*args))
+        total = self.from_counts(model.macs(*args), model.side_counts(*args))
+        batch = input_shape[0] if input_shape is not None and len(input_shape) == 4 else 1
+        return total // batch if self.per_image else total
 
     def from_counts(self, macs: int, side: dict[str, int]) -> int:
         """The counter's figure from multiply-adds and side counts (missing quantities count as zero).
@@ -75,6 +93,15 @@ class Convention:
         side = model.side_counts(*args)
         return {k: w * side[k] for k, w in self.weights.items()}
 
+
+# What ptflops' module hooks add to the MACs (its count with count_functional=False).
+_PTFLOPS_MODULES = {
+    "bias_adds": 1,
+    "batchnorm_elements": 2,
+    "relu_elements": 1,
+    "maxpool_inputs": 1,
+    "avgpool_inputs": 1,
+}
 
 CONVENTIONS: tuple[Convention, ...] = (
     Convention(
@@ -110,16 +137,31 @@ CONVENTIONS: tuple[Convention, ...] = (
     ),
     Convention(
         "ptflops",
-        "module hooks: conv MACs, linear MACs plus bias, BatchNorm 2 per element (affine), ReLU 1 per element, "
-        "every pool 1 per input element; the residual `+=` is not a module and is not counted",
-        "sovrasov/flops-counter.pytorch, ptflops/pytorch_ops.py (MODULES_MAPPING and its hooks)",
+        "ptflops 0.7.5 with `count_functional=False` (module hooks only): conv MACs, linear MACs plus bias, "
+        "BatchNorm 2 per element (affine), ReLU 1 per element, every pool 1 per input element; the residual `+=` "
+        "is not a module and is not counted. Its default mode (`count_functional=True`) gives a larger figure, "
+        "the `ptflops default` convention. ptflops divides by the batch size: at batch > 1 it reports the figure "
+        "per image",
+        "sovrasov/flops-counter.pytorch, ptflops/pytorch_ops.py (MODULES_MAPPING and its hooks) and "
+        "ptflops/pytorch_engine.py (compute_average_flops_cost divides by the batch counter)",
+        weights=_PTFLOPS_MODULES,
+        per_image=True,
+    ),
+    Convention(
+        "ptflops default",
+        "ptflops 0.7.5 in its default mode (`count_functional=True`): the module hooks above, plus the functional "
+        "calls it patches, which the modules make themselves: `relu` inside every ReLU, `max_pool2d` inside the "
+        "max-pool and `adaptive_avg_pool2d` inside the average pool each count their input's elements a second "
+        "time. Per image at batch > 1, as above",
+        "sovrasov/flops-counter.pytorch, ptflops/pytorch_engine.py (patch_functional) and ptflops/pytorch_ops.py "
+        "(FUNCTIONAL_MAPPING: the relu and pooling hooks count input.numel())",
         weights={
-            "bias_adds": 1,
-            "batchnorm_elements": 2,
-            "relu_elements": 1,
-            "maxpool_inputs": 1,
-            "avgpool_inputs": 1,
+            **_PTFLOPS_MODULES,
+            "relu_elements": 2,
+            "maxpool_inputs": 2,
+            "avgpool_inputs": 2,
         },
+        per_image=True,
     ),
     Convention(
         "thop",
@@ -179,6 +221,10 @@ class Published:
 _TORCHVISION = "pytorch/vision, torchvision/models/resnet.py, `_ops` of the weights meta"
 _PTFLOPS = "sovrasov/flops-counter.pytorch, README.md, Benchmark table for torchvision models, column MACs(G)"
 _THOP = "ultralytics/thop, README.md, Basic Usage: the expected output of profile(resnet50(), 1x3x224x224)"
+_PTFLOPS_DEFAULT = (
+    "ptflops 0.7.5, get_model_complexity_info(torchvision resnet50(), (3, 224, 224), as_strings=False) with its "
+    "default arguments (pytorch backend, count_functional=True), run on one image"
+)
 
 # Figures as their sources print them (cited facts, compared against, never used to compute anything).
 PUBLISHED: tuple[Published, ...] = (
@@ -194,6 +240,7 @@ PUBLISHED: tuple[Published, ...] = (
     Published("ptflops", "resnet50", "v1.5", "4.12", _PTFLOPS),
     Published("ptflops", "resnet101", "v1.5", "7.85", _PTFLOPS),
     Published("ptflops", "resnet152", "v1.5", "11.58", _PTFLOPS),
+    Published("ptflops default", "resnet50", "v1.5", "4.132436968", _PTFLOPS_DEFAULT),
     Published("thop", "resnet50", "v1.5", "4.133742592", _THOP),
 )
 
@@ -212,8 +259,13 @@ def reconcile(model: ResNet, input_shape: Shape | None = None) -> list[dict[str,
 
     >>> from verifier.models import resnet
     >>> rows = reconcile(resnet("resnet50"))
-    >>> [(r["convention"], r["published"], r["reproduced"]) for r in rows if r["published"]]
-    [('torchvision', '4.089', True), ('ptflops', '4.12', True), ('thop', '4.133742592', True)]
+    >>> for r in rows:
+    ...     if r["published"]:
+    ...         print(r["convention"], r["published"], r["reproduced"])
+    torchvision 4.089 True
+    ptflops 4.12 True
+    ptflops default 4.132436968 True
+    thop 4.133742592 True
     """
     rows: list[dict[str, object]] = []
     for convention in CONVENTIONS:

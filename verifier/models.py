@@ -19,17 +19,17 @@ ResNet('resnet50', bottleneck, layers=(3, 4, 6, 3), variant='v1.5')
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Literal
 
 from . import _validate as check
 from .errors import VerifierError, VerifierTypeError
-from .layers import SIDE_COUNTS, AdaptiveAvgPool2d, Flatten, Linear, MaxPool2d, side_counts
+from .layers import AdaptiveAvgPool2d, Flatten, Linear, MaxPool2d
 from .report import Report
 from .spec import BasicBlock, BatchNorm2d, Bottleneck, Conv2d, Layer, LayerRow, ReLU
+from .tables import layer_report, sum_side_counts
 
 __all__ = [
     "MODEL_NAMES",
@@ -39,11 +39,9 @@ __all__ = [
     "ResNet",
     "VariantGap",
     "bottleneck_vs_basic",
-    "group_rows",
     "keras_count",
     "projection_shortcut_cost",
     "resnet",
-    "sum_side_counts",
     "variant_gap",
 ]
 
@@ -242,14 +240,21 @@ class ResNet:
         return sum_side_counts(self.rows(input_shape))
 
     def summary(self, input_shape: Shape = IMAGENET_INPUT, depth: int | None = None) -> Report:
-        """The per-layer table and totals of ``verifier count`` for this network (``depth=2``: one row per block).
+        """The per-layer table and totals that ``verifier count`` opens with (``depth=2``: one row per block).
 
         >>> print(resnet("resnet18").summary(depth=1).blocks[1].text().splitlines()[6])
         layer1   Sequential   1x64x56x56     147,968    462,422,016
         """
-        from .commands.count import count_report
-
-        return count_report(self, tuple(input_shape), depth=depth)
+        rows = self.rows(input_shape)
+        return layer_report(
+            rows,
+            tuple(input_shape),
+            label=self.name,
+            variant=self.variant,
+            param_count=self.param_count,
+            depth=depth,
+            kinds=self.module_kinds(),
+        )
 
     def _repr_markdown_(self) -> str:
         return self.summary(depth=1).markdown()
@@ -283,15 +288,6 @@ def _network_rows(net: ResNet, shp: Shape) -> tuple[LayerRow, ...]:
     return tuple(rows)
 
 
-def sum_side_counts(rows: Iterable[LayerRow]) -> dict[str, int]:
-    """Add up :func:`verifier.layers.side_counts` over rows; every quantity is present (zero when absent)."""
-    totals = dict.fromkeys(SIDE_COUNTS, 0)
-    for row in rows:
-        for kind, count in side_counts(row.layer, row.input_shape, row.output_shape).items():
-            totals[kind] += count
-    return totals
-
-
 def resnet(
     name: str, variant: Variant = "v1.5", *, shortcut: Literal["B", "C"] = "B", num_classes: int = 1000
 ) -> ResNet:
@@ -309,37 +305,6 @@ resnext50_32x4d, wide_resnet50_2, got 'resnet51'
         raise VerifierError(f"model must be one of {', '.join(MODEL_NAMES)}, got {name!r}")
     block, layers, groups, width = _FAMILY[name]
     return ResNet(name, block, layers, groups, width, variant, shortcut, num_classes)
-
-
-def group_rows(rows: Sequence[LayerRow], depth: int, kinds: Mapping[str, str] | None = None) -> list[dict[str, Any]]:
-    """Merge rows whose names share their first ``depth`` dotted parts (``layer1.0`` at depth 2), keeping order.
-
-    Each group's params and MACs are the sums of its rows, so any depth adds up to the same totals. ``kinds``
-    names the type of a group (``{"layer1.0": "Bottleneck"}``); groups it does not name are "Sequential".
-
-    >>> rows = resnet("resnet18").rows()
-    >>> [g["name"] for g in group_rows(rows, 1)]
-    ['conv1', 'bn1', 'relu', 'maxpool', 'layer1', 'layer2', 'layer3', 'layer4', 'avgpool', 'flatten', 'fc']
-    """
-    depth = check.int_at_least("depth", depth, 1)
-    groups: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        key = ".".join(row.name.split(".")[:depth])
-        group = groups.get(key)
-        if group is None:
-            kind = type(row.layer).__name__ if key == row.name else (kinds or {}).get(key, "Sequential")
-            group = groups[key] = {
-                "name": key,
-                "type": kind,
-                "input_shape": list(row.input_shape),
-                "output_shape": list(row.output_shape),
-                "params": 0,
-                "macs": 0,
-            }
-        group["params"] += row.params
-        group["macs"] += row.macs
-        group["output_shape"] = list(row.output_shape)
-    return list(groups.values())
 
 
 # -- reconciliation ---------------------------------------------------------------------------------

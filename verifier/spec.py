@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol, runtime_checkable
 
 from . import _validate as check
-from .errors import VerifierError, VerifierTypeError
+from .errors import VerifierError
 
 __all__ = [
     "Add",
@@ -54,29 +54,10 @@ class Layer(Protocol):
     def macs(self, input_shape: Shape) -> int: ...
 
 
-def _activation_shape(input_shape: Any, channels: int, who: str) -> tuple[int, int, int, int, bool]:
-    """Split an (N, C, H, W) or (C, H, W) shape, checking C; the flag says whether N was given."""
-    shp = check.shape("input_shape", input_shape, (3, 4))
-    batched = len(shp) == 4
-    n, c, h, w = shp if batched else (1, *shp)
-    if c != channels:
-        raise VerifierError(f"input has {c} channels but {who} expects {channels} (input_shape={shp})")
-    return n, c, h, w, batched
-
-
 def windows(padded: int, extent: int, stride: int) -> int:
-    """How many windows of ``extent`` fit along a padded axis at ``stride``: floor((padded - extent) / stride) + 1.
-
-    PyTorch's output-size rule for convs and pools (floor mode); the caller checks ``padded >= extent``.
-
-    >>> windows(58, 3, 1), windows(114, 3, 2)
-    (56, 56)
-    """
+    """Windows of ``extent`` along a padded axis at ``stride``: floor((padded - extent) / stride) + 1 (PyTorch's
+    output-size rule for convs and pools, floor mode; the caller checks ``padded >= extent``)."""
     return (padded - extent) // stride + 1
-
-
-def _pack(n: int, c: int, h: int, w: int, batched: bool) -> Shape:
-    return (n, c, h, w) if batched else (c, h, w)
 
 
 @dataclass(frozen=True)
@@ -125,23 +106,13 @@ class Conv2d:
         set_(self, "kernel_size", check.pair_at_least("kernel_size", self.kernel_size, 1))
         set_(self, "stride", check.pair_at_least("stride", self.stride, 1))
         set_(self, "dilation", check.pair_at_least("dilation", self.dilation, 1))
-        if isinstance(self.padding, str):
-            if self.padding not in ("valid", "same"):
-                raise VerifierError(
-                    f"padding must be a non-negative int, a pair of them, 'valid' or 'same', got {self.padding!r}"
-                )
-            if self.padding == "same" and self.stride != (1, 1):
-                raise VerifierError(f"padding='same' needs stride=1, got stride={self.stride}")
-        else:
-            set_(self, "padding", check.pair_at_least("padding", self.padding, 0))
-        groups = check.int_at_least("groups", self.groups, 1)
-        set_(self, "groups", groups)
-        for name in ("in_channels", "out_channels"):
-            channels = getattr(self, name)
-            if channels % groups:
-                raise VerifierError(f"groups must divide {name}: {name}={channels} is not divisible by groups={groups}")
-        if not isinstance(self.bias, bool):
-            raise VerifierTypeError(f"bias must be True or False, got {self.bias!r} ({type(self.bias).__name__})")
+        set_(self, "padding", check.conv_padding(self.padding, self.stride_pair))
+        set_(
+            self,
+            "groups",
+            check.groups_divide(self.groups, in_channels=self.in_channels, out_channels=self.out_channels),
+        )
+        check.flag("bias", self.bias)
         if not isinstance(self.padding_mode, str) or self.padding_mode != "zeros":
             raise VerifierError(
                 f"padding_mode must be 'zeros' (the only padding the engines implement; torch also has 'reflect', "
@@ -245,9 +216,9 @@ class Conv2d:
 
     def output_shape(self, input_shape: Shape) -> Shape:
         """The output shape for an (N, C, H, W) or (C, H, W) input, in the same rank."""
-        n, _, h, w, batched = _activation_shape(input_shape, self.in_channels, "the conv")
+        n, _, h, w, batched = check.activation(input_shape, self.in_channels, "the conv")
         ho, wo = self.output_size(h, w)
-        return _pack(n, self.out_channels, ho, wo, batched)
+        return check.pack(n, self.out_channels, ho, wo, batched)
 
     # -- the counts ---------------------------------------------------------------------------------
     @property
@@ -265,7 +236,7 @@ class Conv2d:
 
         Products with padded zeros are counted, as every framework counter does; bias additions are not.
         """
-        n, _, h, w, _ = _activation_shape(input_shape, self.in_channels, "the conv")
+        n, _, h, w, _ = check.activation(input_shape, self.in_channels, "the conv")
         ho, wo = self.output_size(h, w)
         return n * ho * wo * self.weight_count
 
@@ -294,9 +265,8 @@ class BatchNorm2d:
             momentum = check.finite_real("momentum", self.momentum, 0)
             if momentum > 1:
                 raise VerifierError(f"momentum must be None or a finite number in [0, 1], got {momentum!r}")
-        for name in ("affine", "track_running_stats"):
-            if not isinstance(getattr(self, name), bool):
-                raise VerifierTypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
+        check.flag("affine", self.affine)
+        check.flag("track_running_stats", self.track_running_stats)
 
     def __repr__(self) -> str:
         return f"BatchNorm2d({self.num_features})"
@@ -311,8 +281,8 @@ class BatchNorm2d:
         return 2 * self.num_features if self.track_running_stats else 0
 
     def output_shape(self, input_shape: Shape) -> Shape:
-        n, c, h, w, batched = _activation_shape(input_shape, self.num_features, "the batch norm")
-        return _pack(n, c, h, w, batched)
+        n, c, h, w, batched = check.activation(input_shape, self.num_features, "the batch norm")
+        return check.pack(n, c, h, w, batched)
 
     def macs(self, input_shape: Shape) -> int:
         """0: in inference form BatchNorm folds into the conv before it, so MAC counts leave it out."""
@@ -370,27 +340,16 @@ class _Block:
     in_channels: int
     out_channels: int
     stride: int
+    projection: bool | None
 
     def main_path(self) -> tuple[tuple[str, Layer], ...]:
         raise NotImplementedError
 
-    def _check_projection(self) -> None:
-        """``projection`` is None, True, or False only where the shortcut can be the identity."""
-        projection = getattr(self, "projection", None)
-        if projection is not None and not isinstance(projection, bool):
-            raise VerifierTypeError(f"projection must be True, False or None, got {projection!r}")
-        if projection is False and (self.stride != 1 or self.in_channels != self.out_channels):
-            raise VerifierError(
-                f"projection=False needs stride=1 and in_channels == out_channels ({self.out_channels}), "
-                f"got stride={self.stride}, in_channels={self.in_channels}"
-            )
-
     @property
     def has_projection(self) -> bool:
-        forced = getattr(self, "projection", None)
-        if forced is not None:
-            return bool(forced)
-        return self.stride != 1 or self.in_channels != self.out_channels
+        """``projection`` when given; otherwise whether the shape changes (then the identity cannot be added)."""
+        changes = self.stride != 1 or self.in_channels != self.out_channels
+        return changes if self.projection is None else self.projection
 
     def shortcut_path(self) -> tuple[tuple[str, Layer], ...]:
         if not self.has_projection:
@@ -409,7 +368,7 @@ class _Block:
 
     def rows(self, input_shape: Shape) -> list[LayerRow]:
         """Each layer's shapes and counts on ``input_shape`` (N, C, H, W) or (C, H, W)."""
-        _activation_shape(input_shape, self.in_channels, "the block")
+        check.activation(input_shape, self.in_channels, "the block")
         rows: list[LayerRow] = []
         paths: list[tuple[Literal["main", "shortcut"], tuple[tuple[str, Layer], ...]]] = [
             ("main", self.main_path()),
@@ -477,12 +436,12 @@ class Bottleneck(_Block):
             object.__setattr__(self, name, check.int_at_least(name, getattr(self, name), 1))
         if not isinstance(self.variant, str) or self.variant not in ("v1", "v1.5"):
             raise VerifierError(f"variant must be 'v1' or 'v1.5', got {self.variant!r}")
-        if self.width < 1:
+        if self.width < 1:  # torchvision's int(planes * (base_width / 64.)) * groups
             raise VerifierError(
                 f"planes * base_width / 64 must be at least 1 (the block's inner width), got planes={self.planes}, "
                 f"base_width={self.base_width}"
             )
-        self._check_projection()
+        check.projection(self.projection, self.stride, self.in_channels, self.out_channels)
 
     @property
     def width(self) -> int:
@@ -524,7 +483,7 @@ class BasicBlock(_Block):
     def __post_init__(self) -> None:
         for name in ("planes", "in_channels", "stride"):
             object.__setattr__(self, name, check.int_at_least(name, getattr(self, name), 1))
-        self._check_projection()
+        check.projection(self.projection, self.stride, self.in_channels, self.out_channels)
 
     @property
     def out_channels(self) -> int:  # type: ignore[override]

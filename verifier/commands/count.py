@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 import argparse
-import re
 from typing import Any
 
-from ..conventions import BEYOND_MACS, KERAS_PUBLISHED, beyond_macs, reconcile
+from .._count_check import Recount, recount
+from ..conventions import CONVENTIONS, KERAS_PUBLISHED, reconcile
 from ..errors import VerifierError
-from ..models import MODEL_NAMES, ResNet, group_rows, keras_count, resnet, sum_side_counts, variant_gap
+from ..execute import run_counted
+from ..models import MODEL_NAMES, ResNet, keras_count, resnet, variant_gap
+from ..numeric.blocks import bottleneck_params
 from ..progress import Progress
 from ..report import Report, Table
-from ..spec import BasicBlock, BatchNorm2d, Bottleneck, Conv2d, LayerRow
+from ..spec import BasicBlock, Bottleneck, Conv2d, LayerRow
+from ..tables import layer_report, shape_text
+from ._conv_options import add_conv_arguments, conv_from_args, ints, parse_size
 
 HELP = "count parameters and multiply-adds of a ResNet, a block or one conv, layer by layer"
 
 BLOCKS = ("bottleneck", "basic")
 CHOICES = (*MODEL_NAMES, *BLOCKS, "conv")
-_CONV_ONLY = ("out", "kernel", "padding", "groups", "bias")
+_CONV_ONLY = ("out_channels", "kernel", "padding", "dilation", "groups", "bias")
 _NOT_FOR_NETWORKS = ("in_channels", "planes", "stride", *_CONV_ONLY)
+
+
+def _option(dest: str) -> str:
+    """The option that sets ``dest`` (``in_channels`` is ``--in``)."""
+    return {"in_channels": "--in", "out_channels": "--out"}.get(dest, f"--{dest}")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,35 +38,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--depth", type=int, default=None, help="rows of the table: 1 stages, 2 blocks, 3 layers (default: every layer)"
     )
-    parser.add_argument("--in", dest="in_channels", type=int, default=None, help="input maps (blocks and conv)")
-    parser.add_argument("--out", type=int, default=None, help="output maps (conv)")
+    add_conv_arguments(parser, defaults=False, applies=" (MODEL=conv; --in and --stride also for the blocks)")
     parser.add_argument("--planes", type=int, default=None, help="maps inside a block (bottleneck, basic)")
-    parser.add_argument("--kernel", type=int, default=None, help="kernel size (conv, default 1)")
-    parser.add_argument("--stride", type=int, default=None, help="stride (blocks and conv, default 1)")
-    parser.add_argument("--padding", type=int, default=None, help="zero padding on each side (conv, default 0)")
-    parser.add_argument("--groups", type=int, default=None, help="groups (conv, default 1)")
-    parser.add_argument("--bias", action="store_true", default=None, help="give the conv a bias")
     parser.add_argument(
         "--execute",
         action="store_true",
         help="also run the NumPy engine once (float32, random weights) and count the multiply-adds it performs",
     )
     parser.add_argument("--seed", type=int, default=0, help="seed of the random weights for --execute")
-
-
-def parse_size(text: str | None, default: tuple[int, int]) -> tuple[int, int]:
-    """``"224x224"`` or ``"224"`` as (H, W); bad text is a VerifierError quoting it.
-
-    >>> parse_size("56x28", (1, 1)), parse_size("7", (1, 1)), parse_size(None, (224, 224))
-    ((56, 28), (7, 7), (224, 224))
-    """
-    if text is None:
-        return default
-    match = re.fullmatch(r"\s*(\d+)\s*(?:[xX]\s*(\d+)\s*)?", text)
-    if not match or int(match.group(1)) < 1 or (match.group(2) is not None and int(match.group(2)) < 1):
-        raise VerifierError(f"--input must be HxW with positive integers (e.g. 224x224) or one size, got {text!r}")
-    h = int(match.group(1))
-    return h, int(match.group(2)) if match.group(2) is not None else h
 
 
 def build(args: argparse.Namespace) -> tuple[ResNet | Bottleneck | BasicBlock | Conv2d, tuple[int, ...]]:
@@ -74,15 +62,17 @@ def build(args: argparse.Namespace) -> tuple[ResNet | Bottleneck | BasicBlock | 
     given = [opt for opt in _NOT_FOR_NETWORKS if getattr(args, opt) is not None]
     if name in MODEL_NAMES:
         if given:
-            raise VerifierError(f"--{given[0].replace('in_channels', 'in')} does not apply to {name}")
+            raise VerifierError(f"{_option(given[0])} does not apply to {name}")
         h, w = parse_size(args.input, (224, 224))
         return resnet(name, args.variant), (args.batch, 3, h, w)
     h, w = parse_size(args.input, (56, 56))
-    stride = 1 if args.stride is None else args.stride
     if name in BLOCKS:
         wrong = [opt for opt in _CONV_ONLY if getattr(args, opt) is not None]
         if wrong:
-            raise VerifierError(f"--{wrong[0]} applies only to MODEL=conv, not {name}")
+            raise VerifierError(f"{_option(wrong[0])} applies only to MODEL=conv, not {name}")
+        stride = ints("--stride", 1 if args.stride is None else args.stride)
+        if not isinstance(stride, int):
+            raise VerifierError(f"--stride of a block must be one int, got {args.stride!r}")
         block: Bottleneck | BasicBlock
         if args.planes is not None and args.planes < 1:
             raise VerifierError(f"--planes must be a positive int, got {args.planes}")
@@ -97,17 +87,9 @@ def build(args: argparse.Namespace) -> tuple[ResNet | Bottleneck | BasicBlock | 
         return block, (args.batch, cin, h, w)
     if args.planes is not None:
         raise VerifierError("--planes applies only to the blocks (bottleneck, basic), not conv")
-    if args.in_channels is None or args.out is None:
+    if args.in_channels is None or args.out_channels is None:
         raise VerifierError("MODEL=conv needs --in and --out (e.g. --in 256 --out 64 --kernel 1)")
-    conv = Conv2d(
-        args.in_channels,
-        args.out,
-        1 if args.kernel is None else args.kernel,
-        stride=stride,
-        padding=0 if args.padding is None else args.padding,
-        groups=1 if args.groups is None else args.groups,
-        bias=bool(args.bias),
-    )
+    conv = conv_from_args(args)
     return conv, (args.batch, args.in_channels, h, w)
 
 
@@ -117,10 +99,6 @@ def layer_rows(model: ResNet | Bottleneck | BasicBlock | Conv2d, input_shape: tu
         out = model.output_shape(input_shape)
         return [LayerRow("conv", model, "main", input_shape, out, model.param_count, model.macs(input_shape))]
     return model.rows(input_shape)
-
-
-def _shape(shape: Any) -> str:
-    return "x".join(str(s) for s in shape)
 
 
 def execute(args: argparse.Namespace, progress: Progress) -> Report:
@@ -147,71 +125,78 @@ def count_report(
     >>> report.data["params"], report.data["macs"], report.ok
     (16384, 51380224, True)
     """
-    if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 1):
-        raise VerifierError(f"--depth must be a positive int, got {depth!r}")
     progress = progress or Progress(enabled=False)
     progress.step("counting")
     rows = layer_rows(model, input_shape)
-    leaves = max(row.name.count(".") + 1 for row in rows)
-    groups = group_rows(rows, depth or leaves, model.module_kinds() if isinstance(model, ResNet) else None)
-    params = sum(r.params for r in rows)
-    macs = sum(r.macs for r in rows)
-    side = sum_side_counts(rows)
-    extra = beyond_macs(side)
-    buffers = sum(r.layer.buffer_count for r in rows if isinstance(r.layer, BatchNorm2d))
     if label is None:
         label = model.name if isinstance(model, ResNet) else type(model).__name__.lower()
-    variant_of = model.variant if isinstance(model, (ResNet, Bottleneck)) else None
-    checks: dict[str, bool] = {
-        "layer params add up": sum(g["params"] for g in groups) == params == model.param_count,
-        "layer MACs add up": sum(g["macs"] for g in groups) == macs,
-    }
-    data: dict[str, Any] = {
-        "model": label,
-        "variant": variant_of,
-        "input_shape": list(input_shape),
-        "output_shape": list(rows[-1].output_shape),
-        "params": params,
-        "buffers": buffers,
-        "macs": macs,
-        "flops": 2 * macs,
-        "beyond_macs": extra,
-        "side_counts": side,
-        "layers": [{**g, "share_of_macs": g["macs"] / macs if macs else 0.0} for g in groups],
-    }
-    variant = f" ({variant_of})" if variant_of else ""
-    report = Report(f"verifier count {label}{variant}: input {_shape(input_shape)}", ok=True, data=data)
-    report.add(
-        "A multiply-add (MAC) counts once, as in the ResNet paper and torchvision; FLOPs = 2 x MACs. The MAC column "
-        "counts the products of the convs and the classifier only; what BatchNorm, ReLU, pooling, the residual "
-        "additions and biases would add is listed separately below."
+    report = layer_report(
+        rows,
+        input_shape,
+        label=label,
+        variant=model.variant if isinstance(model, (ResNet, Bottleneck)) else None,
+        param_count=model.param_count,
+        depth=depth,
+        kinds=model.module_kinds() if isinstance(model, ResNet) else None,
     )
-    report.add(
-        Table(
-            ["layer", "type", "output", "params", "MACs"],
-            [[g["name"], g["type"], _shape(g["output_shape"]), g["params"], g["macs"]] for g in groups],
-        )
-    )
-    totals = [
-        ["parameters (learned)", params],
-        ["BatchNorm running statistics (buffers)", buffers],
-        ["multiply-adds (MACs)", macs],
-        ["FLOPs = 2 x MACs", 2 * macs],
-    ]
-    report.add(Table(["total", "count"], totals))
-    report.add(
-        Table(
-            ["not in the MAC count", "operations", "what is counted"],
-            [[key, extra[key], text] for key, _, text in BEYOND_MACS],
-        )
-    )
+    data = report.data
+    checks: dict[str, bool] = data.pop("checks")
     if isinstance(model, ResNet):
         _network_sections(report, model, input_shape, checks)
     if execute:
         _execute_section(report, model, input_shape, seed, progress, checks)
+    _recount_section(report, model, rows, input_shape, checks)
     data["checks"] = checks
     report.ok = all(checks.values())
     return report
+
+
+def _recount_section(
+    report: Report,
+    model: ResNet | Bottleneck | BasicBlock | Conv2d,
+    rows: list[LayerRow],
+    input_shape: tuple[int, ...],
+    checks: dict[str, bool],
+) -> None:
+    """Count everything a second way and fail the report, naming both figures, where the two differ."""
+    again: Recount = recount(
+        rows, model.param_count, model.macs(input_shape), enumerate_weights=not isinstance(model, ResNet)
+    )
+    report.data["recount"] = again.as_dict()
+    checks["parameters recounted from each layer's definition"] = again.params == again.recounted_params
+    checks["MACs recounted from each layer's definition"] = again.macs == again.recounted_macs
+    checks["every layer's recount equals its closed form"] = not again.differing
+    same = again.agrees
+    report.add(
+        "Second count, from what each layer computes rather than from its closed form (a conv's weights are the "
+        + ("index ranges" if isinstance(model, ResNet) else "indices, listed one by one,")
+        + " its defining sum reads, its products are counted over the window positions that fit; a "
+        f"linear layer's likewise; BatchNorm's scale and shift per map): {again.recounted_params:,} parameters and "
+        f"{again.recounted_macs:,} MACs, against the closed forms' {again.params:,} and {again.macs:,}: "
+        + ("equal." if same else "DIFFERENT.")
+    )
+    for name, what, closed, recounted in again.differing[:5]:
+        report.add(f"{name}: {what} {_figure(closed)} by the closed form, {_figure(recounted)} recounted.")
+    if len(again.differing) > 5:
+        report.add(f"... and {len(again.differing) - 5} more layers differ (see the JSON's recount).")
+    if isinstance(model, Bottleneck):
+        arrays = bottleneck_params(model, seed=0)
+        convs = [arrays.conv1, arrays.conv2, arrays.conv3, arrays.downsample]
+        bns = [arrays.bn1, arrays.bn2, arrays.bn3, arrays.downsample_bn]
+        engine = sum(a.size for a in convs if a is not None) + sum(
+            bn.weight.size + bn.bias.size for bn in bns if bn is not None
+        )
+        report.data["recount"]["engine_arrays_params"] = engine
+        checks["parameters equal the NumPy engine's arrays"] = engine == again.params
+        report.add(
+            f"The NumPy engine's own arrays for this block (conv weights, BatchNorm scales and shifts) hold "
+            f"{engine:,} numbers; the closed form counts {again.params:,} parameters: "
+            + ("equal." if engine == again.params else "DIFFERENT.")
+        )
+
+
+def _figure(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) else shape_text(value)
 
 
 def _network_sections(report: Report, model: ResNet, input_shape: tuple[int, ...], checks: dict[str, bool]) -> None:
@@ -270,6 +255,7 @@ def _network_sections(report: Report, model: ResNet, input_shape: tuple[int, ...
             ],
         )
     )
+    report.add(" ".join(f"{c.name}: {c.description}." for c in CONVENTIONS if c.name.startswith("ptflops")))
     for r in rows:
         if r["reproduced"] is not None:
             checks[f"{r['convention']} published figure reproduced"] = bool(r["reproduced"])
@@ -283,8 +269,6 @@ def _execute_section(
     progress: Progress,
     checks: dict[str, bool],
 ) -> None:
-    from ..execute import run_counted
-
     progress.step("running the NumPy engine once at full size")
     run = run_counted(model, input_shape, seed=seed)
     report.data["execute"] = run.as_dict()

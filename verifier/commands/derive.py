@@ -9,56 +9,29 @@ from __future__ import annotations
 
 import argparse
 import re
-from typing import Any
 
 from ..errors import VerifierError
 from ..progress import Progress
 from ..report import Report
 from ..spec import Conv2d
 from ..symbolic import count_multiplications, output_map, taps
-from ..symbolic.derive import _check_map, _geometry
+from ..symbolic.derive import check_geometry, check_map
+from ._conv_options import add_conv_arguments, conv_from_args, in_option_names, parse_size
 
 HELP = "print the derived formula of one output map of a conv (default: 1x1 conv 256 -> 64, map 0)"
 
 _SHOWN = (3, 2)  # products shown before and after the ellipsis when the sum is abbreviated
 
-# Conv2d's parameter names, as the options that set them.
-_OPTIONS = {
-    "in_channels": "--in",
-    "out_channels": "--out",
-    "kernel_size": "--kernel",
-    "stride": "--stride",
-    "padding": "--padding",
-    "dilation": "--dilation",
-    "groups": "--groups",
-    "o ": "--map ",
-    "position": "--position",
-    "input ": "--input ",
-    "input_size": "--input",
-}
+# What the position and size checks call their parameters, as the options that set them.
+_OTHER_OPTIONS = {"o ": "--map ", "position": "--position", "input ": "--input ", "input_size": "--input"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The conv (as ``torch.nn.Conv2d``'s arguments), the map, the position and the input size."""
-    parser.add_argument(
-        "--in", dest="in_channels", metavar="C_IN", type=int, default=256, help="input maps C_in (default 256)"
-    )
-    parser.add_argument(
-        "--out", dest="out_channels", metavar="C_OUT", type=int, default=64, help="output maps C_out (default 64)"
-    )
+    add_conv_arguments(parser, defaults=True)
     parser.add_argument(
         "--map", dest="map", metavar="O", type=int, default=0, help="output map o, 0 .. C_out-1 (default 0)"
     )
-    parser.add_argument("--kernel", metavar="K", type=str, default="1", help="kernel size k or kh,kw (default 1)")
-    parser.add_argument("--stride", metavar="S", type=str, default="1", help="stride s or sh,sw (default 1)")
-    parser.add_argument(
-        "--padding", metavar="P", type=str, default="0", help="padding p, ph,pw, 'same' or 'valid' (default 0)"
-    )
-    parser.add_argument("--dilation", metavar="D", type=str, default="1", help="dilation d or dh,dw (default 1)")
-    parser.add_argument(
-        "--groups", metavar="G", type=int, default=1, help="groups g, dividing C_in and C_out (default 1)"
-    )
-    parser.add_argument("--bias", action="store_true", help="give the conv a bias b_o")
     parser.add_argument(
         "--input",
         dest="input",
@@ -78,28 +51,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--full", action="store_true", help="print every product, not the first and last ones")
 
 
-def _ints(option: str, text: str, allow_words: tuple[str, ...] = ()) -> Any:
-    """'3' -> 3, '3,1' -> (3, 1); the words in ``allow_words`` pass through; anything else names the option."""
-    if text in allow_words:
-        return text
-    parts = text.split(",")
-    if len(parts) in (1, 2) and all(re.fullmatch(r"-?\d+", p.strip()) for p in parts):
-        values = tuple(int(p) for p in parts)
-        return values[0] if len(values) == 1 else values
-    allowed = "an int or a pair a,b" + "".join(f" or {w!r}" for w in allow_words)
-    raise VerifierError(f"{option} must be {allowed}, got {text!r}")
-
-
-def _size(text: str) -> tuple[int, int]:
-    match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
-    if not match:
-        raise VerifierError(f"--input must be HxW with positive ints, like 56x56, got {text!r}")
-    h, w = int(match[1]), int(match[2])
-    if h < 1 or w < 1:
-        raise VerifierError(f"--input must be HxW with positive ints, like 56x56, got {text!r}")
-    return h, w
-
-
 def _position(text: str) -> tuple[int, int]:
     match = re.fullmatch(r"\s*(\d+)\s*,\s*(\d+)\s*", text)
     if not match:
@@ -107,44 +58,17 @@ def _position(text: str) -> tuple[int, int]:
     return int(match[1]), int(match[2])
 
 
-def _in_option_names(exc: VerifierError) -> VerifierError:
-    """The same message, with Conv2d's parameter names replaced by this command's options.
-
-    A layer's repr quoted in the message (``Conv2d(256, 64, kernel_size=(1, 1), ...)``) is left as it is.
-    """
-    message = str(exc)
-    for name, option in _OPTIONS.items():
-        if message.startswith(name):
-            message = option + message[len(name) :]
-            break
-    pieces = re.split(r"(Conv2d\((?:[^()]|\([^()]*\))*\))", message)
-    for k in range(0, len(pieces), 2):  # even pieces are outside any quoted repr
-        for name in ("in_channels", "out_channels", "kernel_size", "stride", "padding", "dilation", "groups"):
-            pieces[k] = re.sub(rf"(?<![\w-]){name}=", f"{_OPTIONS[name]} ", pieces[k])
-            pieces[k] = re.sub(rf"(?<![\w-]){name}\b", _OPTIONS[name], pieces[k])
-    return VerifierError("".join(pieces))
-
-
 def _build(args: argparse.Namespace) -> tuple[Conv2d, int, tuple[int, int], tuple[int, int]]:
     try:
-        conv = Conv2d(
-            args.in_channels,
-            args.out_channels,
-            _ints("--kernel", args.kernel),
-            stride=_ints("--stride", args.stride),
-            padding=_ints("--padding", args.padding, ("same", "valid")),
-            dilation=_ints("--dilation", args.dilation),
-            groups=args.groups,
-            bias=bool(args.bias),
-        )
+        conv = conv_from_args(args)
         # without --input, the kernel's extent: the centre output then sees every tap
-        size = conv.kernel_extent if args.input is None else _size(args.input)
+        size = parse_size(args.input, conv.kernel_extent)
         ho, wo = conv.output_size(*size)
         position = (ho // 2, wo // 2) if args.position is None else _position(args.position)
-        _check_map(conv, args.map)  # --map and --position, without listing the taps
-        _geometry(conv, position, size)
+        check_map(conv, args.map)  # --map and --position, without listing the taps
+        check_geometry(conv, position, size)
     except VerifierError as exc:
-        raise _in_option_names(exc) from None
+        raise in_option_names(exc, _OTHER_OPTIONS) from None
     return conv, args.map, position, size
 
 

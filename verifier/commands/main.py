@@ -13,6 +13,7 @@ import argparse
 from dataclasses import dataclass
 from typing import Any
 
+from .. import symbolic
 from ..errors import VerifierError
 from ..progress import Progress
 from ..report import Report, Table, fmt
@@ -135,8 +136,6 @@ def _headline(data: dict[str, Any]) -> str:
             f"{conv.in_channels} -> {conv.out_channels}: {conv.out_channels} filters of {kh}x{kw}x{conv.in_channels}"
             f" ({conv.weight_count:,} weights)"
         )
-
-    from .. import symbolic
 
     # The example is derived for a conv like the bottleneck's, so the sentence says what its maps are made of.
     small = Conv2d(3, 2, 1, bias=reduce.bias and expand.bias)

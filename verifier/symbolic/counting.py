@@ -21,8 +21,8 @@ from sympy.core.mul import Mul
 from .. import _validate as check
 from ..errors import VerifierError, VerifierTypeError
 from ..spec import Conv2d
-from .derive import _axis_taps
-from .tensors import _check_conv
+from .derive import axis_taps
+from .tensors import check_conv
 
 __all__ = [
     "count_free_symbols",
@@ -66,7 +66,7 @@ def free_symbols(obj: Any) -> set[sp.Symbol]:
         while stack:  # sums, products and powers bind no variable: walk them; ask anything else
             node = stack.pop()
             if type(node) in _PLAIN_NODES:
-                args = node._args
+                args = node.args
                 out.update([a for a in args if type(a) is symbol])
                 stack.extend(a for a in args if type(a) is not symbol and not a.is_Number)
             elif not node.is_Number:
@@ -102,7 +102,7 @@ def count_multiplications(expr: Any) -> int:
     stack = [leaf for chunk in _chunks(expr) for leaf in chunk if not leaf.is_Atom]
     while stack:
         node = stack.pop()
-        args = node._args
+        args = node.args
         if isinstance(node, Mul):
             total += len(args) - 1
         elif isinstance(node, sp.Pow) and node.exp.is_Integer and node.exp > 1:
@@ -112,7 +112,7 @@ def count_multiplications(expr: Any) -> int:
             if arg.is_Atom:
                 continue
             if type(arg) is Mul:  # the common term of a sum, counted here rather than pushed and popped
-                factors = arg._args
+                factors = arg.args
                 total += len(factors) - 1
                 for factor in factors:
                     if not factor.is_Atom:
@@ -151,7 +151,7 @@ def linear_coefficients(
         repeated.setdefault(variable, [coeffs[variable]]).append(coefficient)
 
     for term in sp.Add.make_args(expr):
-        factors: tuple[Any, ...] = term._args if type(term) is Mul else (term,)
+        factors: tuple[Any, ...] = term.args if type(term) is Mul else (term,)
         if len(factors) == 2 and factors[0].is_Atom and factors[1].is_Atom:  # the common case: w * x
             a, b = factors
             if a in wanted:
@@ -205,11 +205,11 @@ def derived_macs(conv: Conv2d, input_size: Sequence[int]) -> int:
     >>> Conv2d(1, 1, 3, padding=1).macs((1, 3, 3))
     81
     """
-    _check_conv(conv)
+    check_conv(conv)
     h, w = check.pair_at_least("input_size", input_size, 1)
     ho, wo = conv.output_size(h, w)
     (top, _), (left, _) = conv.padding_amounts
     (kh, kw), (sh, sw), (dh, dw) = conv.kernel_pair, conv.stride_pair, conv.dilation_pair
-    rows = sum(len(_axis_taps(r, h, top, kh, sh, dh)) for r in range(ho))
-    cols = sum(len(_axis_taps(c, w, left, kw, sw, dw)) for c in range(wo))
+    rows = sum(len(axis_taps(r, h, top, kh, sh, dh)) for r in range(ho))
+    cols = sum(len(axis_taps(c, w, left, kw, sw, dw)) for c in range(wo))
     return conv.out_channels * conv.in_per_group * rows * cols

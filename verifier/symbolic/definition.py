@@ -37,10 +37,14 @@ import sympy as sp
 from ..spec import Conv2d
 
 __all__ = [
+    "MACS_LATEX",
+    "MACS_TEXT",
     "MAP",
     "OUTPUTS",
     "PRODUCT",
     "TERMS",
+    "WEIGHTS_LATEX",
+    "WEIGHTS_TEXT",
     "count",
     "evaluate",
     "expand",
@@ -94,6 +98,18 @@ OUTPUTS: tuple[tuple[sp.Symbol, sp.Expr, sp.Expr], ...] = (
 )
 #: The definition: output map o = G*C_out/g + f at (h, w).
 MAP = b[o] + sp.Sum(PRODUCT, *TERMS)
+
+# -- the count formulas as the theorems and the site print them: one list of factors, two spellings ------
+#: (plain text, LaTeX) of each factor of a conv's weights and multiply-adds. A test reads the plain text
+#: back as SymPy and checks it against the ranges of :data:`TERMS` and :data:`OUTPUTS`.
+_WEIGHT_FACTORS = (("k_h", "k_h"), ("k_w", "k_w"), ("(C_in/g)", r"\frac{C_{in}}{g}"), ("C_out", "C_{out}"))
+_POSITION_FACTORS = (("H_out", "H_{out}"), ("W_out", "W_{out}"))
+#: Weights of a conv: k_h*k_w*(C_in/g)*C_out.
+WEIGHTS_TEXT = "*".join(t for t, _ in _WEIGHT_FACTORS)
+WEIGHTS_LATEX = r"\,".join(t for _, t in _WEIGHT_FACTORS)
+#: Multiply-adds of a conv on one sample: every weight once at every output position.
+MACS_TEXT = "*".join(t for t, _ in _POSITION_FACTORS + _WEIGHT_FACTORS)
+MACS_LATEX = r"\,".join(t for _, t in _POSITION_FACTORS) + r" \cdot " + WEIGHTS_LATEX
 
 
 def unpad(expr: sp.Basic) -> sp.Basic:
@@ -218,12 +234,12 @@ def table(conv: Conv2d, position: Sequence[int], input_size: Sequence[int]) -> t
     ([[[0, 0, 0, 0, 0, 0, 0], [0, 1, 0, 0, 1, 0, 0]]], [[True, True]])
     """
     at = sizes(conv, input_size)
-    per_group = conv.out_per_group
+    out_per_group = conv.out_per_group
     o_all = np.arange(conv.out_channels)[:, None]
     jj, uu, vv = (
         a.ravel()[None, :]
         for a in np.meshgrid(
-            np.arange(conv.in_channels // conv.groups), np.arange(at[k_h]), np.arange(at[k_w]), indexing="ij"
+            np.arange(conv.in_per_group), np.arange(at[k_h]), np.arange(at[k_w]), indexing="ij"
         )
     )
     values = (
@@ -240,8 +256,8 @@ def table(conv: Conv2d, position: Sequence[int], input_size: Sequence[int]) -> t
         at[pad_left],
         at[H],
         at[W],
-        o_all // per_group,
-        o_all % per_group,
+        o_all // out_per_group,
+        o_all % out_per_group,
         jj,
         uu,
         vv,

@@ -17,25 +17,22 @@ w_{0,0,1,1}*x_{0,0,0} + w_{0,0,1,2}*x_{0,0,1} + w_{0,0,2,1}*x_{0,1,0} + w_{0,0,2
 
 from __future__ import annotations
 
-import itertools
 import math
 import numbers
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
-from operator import itemgetter
 from typing import Any
 
 import numpy as np
 import sympy as sp
-from sympy.core.add import Add
-from sympy.core.mul import Mul
 
 from .. import _validate as check
 from ..errors import VerifierError, VerifierTypeError
 from ..memory import ensure_fits
 from ..spec import Conv2d
-from .tensors import SYMBOL_BYTES, PlainSymbols, _check_conv, _flat, _new_symbol
+from ._sympy_fast import canonical_sum, new_symbol
+from .tensors import SYMBOL_BYTES, PlainSymbols, check_conv, flat_symbols
 
 __all__ = ["Tap", "output_map", "output_maps", "output_tensor", "taps"]
 
@@ -57,7 +54,122 @@ class Tap:
     w: int
 
 
-def _axis_taps(out: int, size: int, lo: int, k: int, s: int, d: int) -> list[tuple[int, int]]:
+def taps(conv: Conv2d, o: int, position: Sequence[int], input_size: Sequence[int]) -> list[Tap]:
+    """The products that make up output map ``o`` at ``position``: exactly the taps that land inside the input.
+
+    >>> [(t.i, t.u, t.v, t.h, t.w) for t in taps(Conv2d(1, 1, 3, padding=1), 0, (0, 0), (2, 2))]
+    [(0, 1, 1, 0, 0), (0, 1, 2, 0, 1), (0, 2, 1, 1, 0), (0, 2, 2, 1, 1)]
+    """
+    check_conv(conv)
+    o = check_map(conv, o)
+    pos, size, _ = check_geometry(conv, position, input_size)
+    count = _tap_count(conv, pos, size)
+    ensure_fits(count * TAP_BYTES, f"listing the {count:,} taps of output map {o} of {conv!r}")
+    rows, cols = _tap_lists(conv, pos, size)
+    first = (o // conv.out_per_group) * conv.in_per_group
+    return [Tap(o, i, u, v, first + i, h, w) for i in range(conv.in_per_group) for u, h in rows for v, w in cols]
+
+
+def output_map(
+    conv: Conv2d,
+    o: int,
+    position: Sequence[int],
+    input_size: Sequence[int],
+    *,
+    weight: Any = None,
+    bias: Any = None,
+    input: Any = None,
+    **renamed: Any,
+) -> sp.Expr:
+    """Output map ``o`` of ``conv`` at ``position`` (row, col) for an input of ``input_size`` (H, W).
+
+    The sum runs over exactly the (input map, tap) pairs whose input lies inside the image.
+
+    >>> output_map(Conv2d(4, 2, 1, groups=2, bias=False), 1, (0, 0), (1, 1))   # group 1 reads maps 2, 3
+    w_{1,0,0,0}*x_{2,0,0} + w_{1,1,0,0}*x_{3,0,0}
+    >>> output_map(Conv2d(2, 1, 1), 0, (0, 0), (1, 1), weight=[[[[2]], [[3]]]], bias=[1], input=[[[5]], [[7]]])
+    32
+
+    Args:
+        conv: the layer.
+        o: the output map, 0 .. C_out - 1.
+        position: the output position (row, col).
+        input_size: the input's (H, W).
+        weight: values for the weights, shape (C_out, C_in/groups, k_h, k_w); symbols ``w`` by default.
+        bias: values for the biases, shape (C_out,); symbols ``b`` by default when the conv has a bias.
+        input: values for the input, shape (C_in, H, W); symbols ``x`` by default. (``weight`` and ``input``
+            are ``conv2d``'s names; the former ``weights=`` and ``inputs=`` are still accepted.)
+    """
+    check_conv(conv)
+    o = check_map(conv, o)
+    pos, size, _ = check_geometry(conv, position, input_size)
+    weight, input = _renamed_operands(weight, input, renamed, "output_map")
+    if weight is None and bias is None and input is None:
+        return _symbolic_map(conv, o, pos, size)
+    _ensure_derivation_fits(conv, size, 1)
+    return Operands(conv, size, weight, bias, input).build(o, pos)
+
+
+def output_maps(
+    conv: Conv2d,
+    position: Sequence[int],
+    input_size: Sequence[int],
+    *,
+    weight: Any = None,
+    bias: Any = None,
+    input: Any = None,
+    **renamed: Any,
+) -> tuple[sp.Expr, ...]:
+    """All C_out output maps at one position (operands converted once).
+
+    >>> output_maps(Conv2d(2, 2, 1, bias=False), (0, 0), (1, 1))
+    (w_{0,0,0,0}*x_{0,0,0} + w_{0,1,0,0}*x_{1,0,0}, w_{1,0,0,0}*x_{0,0,0} + w_{1,1,0,0}*x_{1,0,0})
+    """
+    check_conv(conv)
+    pos, size, _ = check_geometry(conv, position, input_size)
+    _ensure_derivation_fits(conv, size, conv.out_channels)
+    weight, input = _renamed_operands(weight, input, renamed, "output_maps")
+    ops = Operands(conv, size, weight, bias, input)
+    return tuple(ops.build(o, pos) for o in range(conv.out_channels))
+
+
+def output_tensor(
+    conv: Conv2d,
+    input_size: Sequence[int],
+    *,
+    weight: Any = None,
+    bias: Any = None,
+    input: Any = None,
+    **renamed: Any,
+) -> sp.ImmutableDenseNDimArray:
+    """Every output map at every position, shape (C_out, H_out, W_out); for small sizes.
+
+    >>> output_tensor(Conv2d(1, 1, 1, bias=False), (1, 2))
+    [[[w_{0,0,0,0}*x_{0,0,0}, w_{0,0,0,0}*x_{0,0,1}]]]
+    """
+    check_conv(conv)
+    _, size, (ho, wo) = check_geometry(conv, (0, 0), input_size)
+    _ensure_derivation_fits(conv, size, conv.out_channels * ho * wo)
+    weight, input = _renamed_operands(weight, input, renamed, "output_tensor")
+    ops = Operands(conv, size, weight, bias, input)
+    flat = [ops.build(o, (r, c)) for o in range(conv.out_channels) for r in range(ho) for c in range(wo)]
+    return sp.ImmutableDenseNDimArray(flat, (conv.out_channels, ho, wo))
+
+
+def _renamed_operands(weight: Any, input: Any, renamed: dict[str, Any], who: str) -> tuple[Any, Any]:
+    """``weight`` and ``input``, also taken under their former names ``weights``/``inputs`` (for callers written
+    before the vocabulary settled on ``conv2d``'s names)."""
+    unknown = sorted(set(renamed) - {"weights", "inputs"})
+    if unknown:
+        raise VerifierTypeError(f"{who}() got an unexpected keyword argument {unknown[0]!r}")
+    for old, new, value in (("weights", "weight", weight), ("inputs", "input", input)):
+        if old in renamed and value is not None:
+            raise VerifierTypeError(f"{who}() got both {new}= and its former name {old}=: pass {new}= only")
+    return renamed.get("weights", weight), renamed.get("inputs", input)
+
+
+# -- how the sums are found and built -------------------------------------------------------------
+def axis_taps(out: int, size: int, lo: int, k: int, s: int, d: int) -> list[tuple[int, int]]:
     """(kernel tap, input index) pairs of one axis whose input index lies inside 0 .. size-1."""
     start = out * s - lo
     first, last = _inside(start, size, k, d)
@@ -88,7 +200,7 @@ def _tap_count(conv: Conv2d, pos: Pair, size: Pair) -> int:
     return count
 
 
-def _geometry(conv: Conv2d, position: Any, input_size: Any) -> tuple[Pair, Pair, Pair]:
+def check_geometry(conv: Conv2d, position: Any, input_size: Any) -> tuple[Pair, Pair, Pair]:
     """Validate (row, col) and (H, W); return them and the output size."""
     h, w = check.pair_at_least("input_size", input_size, 1)
     ho, wo = conv.output_size(h, w)
@@ -104,7 +216,7 @@ def _geometry(conv: Conv2d, position: Any, input_size: Any) -> tuple[Pair, Pair,
     return (r, c), (h, w), (ho, wo)
 
 
-def _check_map(conv: Conv2d, o: Any) -> int:
+def check_map(conv: Conv2d, o: Any) -> int:
     index = check.int_at_least("o", o, 0)
     if index >= conv.out_channels:
         raise VerifierError(f"o must be an output map index 0..{conv.out_channels - 1} of {conv!r}, got {index}")
@@ -114,23 +226,7 @@ def _check_map(conv: Conv2d, o: Any) -> int:
 def _tap_lists(conv: Conv2d, pos: Pair, size: Pair) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     (top, _), (left, _) = conv.padding_amounts
     (kh, kw), (sh, sw), (dh, dw) = conv.kernel_pair, conv.stride_pair, conv.dilation_pair
-    return _axis_taps(pos[0], size[0], top, kh, sh, dh), _axis_taps(pos[1], size[1], left, kw, sw, dw)
-
-
-def taps(conv: Conv2d, o: int, position: Sequence[int], input_size: Sequence[int]) -> list[Tap]:
-    """The products that make up output map ``o`` at ``position``: exactly the taps that land inside the input.
-
-    >>> [(t.i, t.u, t.v, t.h, t.w) for t in taps(Conv2d(1, 1, 3, padding=1), 0, (0, 0), (2, 2))]
-    [(0, 1, 1, 0, 0), (0, 1, 2, 0, 1), (0, 2, 1, 1, 0), (0, 2, 2, 1, 1)]
-    """
-    _check_conv(conv)
-    o = _check_map(conv, o)
-    pos, size, _ = _geometry(conv, position, input_size)
-    count = _tap_count(conv, pos, size)
-    ensure_fits(count * TAP_BYTES, f"listing the {count:,} taps of output map {o} of {conv!r}")
-    rows, cols = _tap_lists(conv, pos, size)
-    first = (o // conv.out_per_group) * conv.in_per_group
-    return [Tap(o, i, u, v, first + i, h, w) for i in range(conv.in_per_group) for u, h in rows for v, w in cols]
+    return axis_taps(pos[0], size[0], top, kh, sh, dh), axis_taps(pos[1], size[1], left, kw, sw, dw)
 
 
 # -- user-supplied tensors -------------------------------------------------------------------------
@@ -221,20 +317,26 @@ def _integers_only(
     return [n for n, _ in w], [n for n, _ in x], None if b is None else [n for n, _ in b]
 
 
-class _Operands:
+class Operands:
     """Flat weights, biases and inputs for one conv and input size, converted once."""
 
-    def __init__(self, conv: Conv2d, size: Pair, weights: Any, bias: Any, inputs: Any) -> None:
+    def __init__(self, conv: Conv2d, size: Pair, weight: Any, bias: Any, input: Any) -> None:
         self.conv = conv
         self.size = size
         if bias is not None and not conv.bias:
             raise VerifierError(f"bias was given but {conv!r} has bias=False")
         shape = (conv.in_channels, *size)
-        raw_w = _flat("w", conv.weight_shape) if weights is None else _entries(weights, conv.weight_shape, "weights")
-        raw_x = _flat("x", shape) if inputs is None else _entries(inputs, shape, "inputs")
+        raw_w = (
+            flat_symbols("w", conv.weight_shape) if weight is None else _entries(weight, conv.weight_shape, "weight")
+        )
+        raw_x = flat_symbols("x", shape) if input is None else _entries(input, shape, "input")
         raw_b: Sequence[Any] | None = None
         if conv.bias:
-            raw_b = _flat("b", (conv.out_channels,)) if bias is None else _entries(bias, (conv.out_channels,), "bias")
+            raw_b = (
+                flat_symbols("b", (conv.out_channels,))
+                if bias is None
+                else _entries(bias, (conv.out_channels,), "bias")
+            )
         every = [*raw_w, *raw_x, *(raw_b or ())]
         self.symbols_only = all(_plain_symbols(part) for part in (raw_w, raw_x, raw_b or ()))
         # Exact numbers (int, Fraction, Integer, Rational) are summed as Python ints/Fractions: same value, faster.
@@ -247,8 +349,8 @@ class _Operands:
                 None if raw_b is None else [_py_number(e) for e in raw_b],
             )
         convert = self.symbols_only or self.numbers is not None
-        self.w = tuple(raw_w) if convert else tuple(_exact(e, "weights") for e in raw_w)
-        self.x = tuple(raw_x) if convert else tuple(_exact(e, "inputs") for e in raw_x)
+        self.w = tuple(raw_w) if convert else tuple(_exact(e, "weight") for e in raw_w)
+        self.x = tuple(raw_x) if convert else tuple(_exact(e, "input") for e in raw_x)
         self.b = None if raw_b is None else (tuple(raw_b) if convert else tuple(_exact(e, "bias") for e in raw_b))
         self._plans: dict[Pair, list[tuple[int, int]]] = {}
         self.integers = _integers_only(self.numbers)
@@ -284,80 +386,11 @@ class _Operands:
         pairs = [(w[wbase + a], x[xbase + z]) for a, z in plan]
         bias = None if self.b is None else self.b[o]
         if self.symbols_only:
-            fast = _canonical_sum(pairs, bias)
+            fast = canonical_sum(pairs, bias)
             if fast is not None:
                 return fast
         total = sp.Add(*[a * b for a, b in pairs])
         return total if bias is None else bias + total
-
-
-def _canonical_sum(pairs: list[tuple[sp.Basic, sp.Basic]], bias: sp.Basic | None) -> sp.Expr | None:
-    """bias + sum(a*b) assembled in SymPy's canonical order, or None when SymPy would combine terms.
-
-    For distinct plain symbols SymPy orders a product's factors by name, the products of a sum by their
-    factors' names, and a lone symbol before every product; nothing else happens, so the result is the
-    same object SymPy's own simplifying constructor would return.
-    """
-    if len(pairs) == 1 and bias is None:  # a single product (depthwise convs): nothing to order but its factors
-        a, b = pairs[0]
-        if a.name == b.name:
-            return None
-        return Mul._from_args((a, b) if a.name < b.name else (b, a), True)
-    keyed = []
-    for a, b in pairs:
-        na, nb = a.name, b.name
-        if na == nb:
-            return None
-        keyed.append((na, nb, a, b) if na < nb else (nb, na, b, a))
-    keyed.sort(key=itemgetter(0, 1))
-    for prev, nxt in itertools.pairwise(keyed):
-        if prev[:2] == nxt[:2]:
-            return None
-    terms: list[sp.Basic] = [Mul._from_args((a, b), True) for _, _, a, b in keyed]
-    if bias is not None:
-        terms.insert(0, bias)
-    if not terms:
-        return sp.Integer(0)
-    if len(terms) == 1:
-        return terms[0]
-    return Add._from_args(terms, True)
-
-
-def output_map(
-    conv: Conv2d,
-    o: int,
-    position: Sequence[int],
-    input_size: Sequence[int],
-    *,
-    weights: Any = None,
-    bias: Any = None,
-    inputs: Any = None,
-) -> sp.Expr:
-    """Output map ``o`` of ``conv`` at ``position`` (row, col) for an input of ``input_size`` (H, W).
-
-    The sum runs over exactly the (input map, tap) pairs whose input lies inside the image.
-
-    >>> output_map(Conv2d(4, 2, 1, groups=2, bias=False), 1, (0, 0), (1, 1))   # group 1 reads maps 2, 3
-    w_{1,0,0,0}*x_{2,0,0} + w_{1,1,0,0}*x_{3,0,0}
-    >>> output_map(Conv2d(2, 1, 1), 0, (0, 0), (1, 1), weights=[[[[2]], [[3]]]], bias=[1], inputs=[[[5]], [[7]]])
-    32
-
-    Args:
-        conv: the layer.
-        o: the output map, 0 .. C_out - 1.
-        position: the output position (row, col).
-        input_size: the input's (H, W).
-        weights: values for the weights, shape (C_out, C_in/groups, k_h, k_w); symbols ``w`` by default.
-        bias: values for the biases, shape (C_out,); symbols ``b`` by default when the conv has a bias.
-        inputs: values for the input, shape (C_in, H, W); symbols ``x`` by default.
-    """
-    _check_conv(conv)
-    o = _check_map(conv, o)
-    pos, size, _ = _geometry(conv, position, input_size)
-    if weights is None and bias is None and inputs is None:
-        return _symbolic_map(conv, o, pos, size)
-    _ensure_derivation_fits(conv, size, 1)
-    return _Operands(conv, size, weights, bias, inputs).build(o, pos)
 
 
 #: Bytes one derived product takes (the product of two symbols and its place in the sum): about 140
@@ -395,8 +428,8 @@ def _symbolic_map(conv: Conv2d, o: int, pos: Pair, size: Pair) -> sp.Expr:
     rows, cols = _tap_lists(conv, pos, size)
     first = (o // conv.out_per_group) * conv.in_per_group
     if math.prod(conv.weight_shape) + conv.in_channels * size[0] * size[1] <= _WHOLE_TENSORS_UP_TO:
-        return _Operands(conv, size, None, None, None).build(o, pos)  # small: the cached tensors are cheaper
-    make = _new_symbol
+        return Operands(conv, size, None, None, None).build(o, pos)  # small: the cached tensors are cheaper
+    make = new_symbol
     pairs = [
         (make(f"w_{{{o},{i},{u},{v}}}"), make(f"x_{{{first + i},{h},{w}}}"))
         for i in range(conv.in_per_group)
@@ -404,50 +437,8 @@ def _symbolic_map(conv: Conv2d, o: int, pos: Pair, size: Pair) -> sp.Expr:
         for v, w in cols
     ]
     bias = make(f"b_{{{o}}}") if conv.bias else None
-    fast = _canonical_sum(pairs, bias)
+    fast = canonical_sum(pairs, bias)
     if fast is not None:
         return fast
     total = sp.Add(*[a * b for a, b in pairs])  # pragma: no cover - distinct plain symbols always take the shortcut
     return total if bias is None else bias + total
-
-
-def output_maps(
-    conv: Conv2d,
-    position: Sequence[int],
-    input_size: Sequence[int],
-    *,
-    weights: Any = None,
-    bias: Any = None,
-    inputs: Any = None,
-) -> tuple[sp.Expr, ...]:
-    """All C_out output maps at one position (operands converted once).
-
-    >>> output_maps(Conv2d(2, 2, 1, bias=False), (0, 0), (1, 1))
-    (w_{0,0,0,0}*x_{0,0,0} + w_{0,1,0,0}*x_{1,0,0}, w_{1,0,0,0}*x_{0,0,0} + w_{1,1,0,0}*x_{1,0,0})
-    """
-    _check_conv(conv)
-    pos, size, _ = _geometry(conv, position, input_size)
-    _ensure_derivation_fits(conv, size, conv.out_channels)
-    ops = _Operands(conv, size, weights, bias, inputs)
-    return tuple(ops.build(o, pos) for o in range(conv.out_channels))
-
-
-def output_tensor(
-    conv: Conv2d,
-    input_size: Sequence[int],
-    *,
-    weights: Any = None,
-    bias: Any = None,
-    inputs: Any = None,
-) -> sp.ImmutableDenseNDimArray:
-    """Every output map at every position, shape (C_out, H_out, W_out); for small sizes.
-
-    >>> output_tensor(Conv2d(1, 1, 1, bias=False), (1, 2))
-    [[[w_{0,0,0,0}*x_{0,0,0}, w_{0,0,0,0}*x_{0,0,1}]]]
-    """
-    _check_conv(conv)
-    _, size, (ho, wo) = _geometry(conv, (0, 0), input_size)
-    _ensure_derivation_fits(conv, size, conv.out_channels * ho * wo)
-    ops = _Operands(conv, size, weights, bias, inputs)
-    flat = [ops.build(o, (r, c)) for o in range(conv.out_channels) for r in range(ho) for c in range(wo)]
-    return sp.ImmutableDenseNDimArray(flat, (conv.out_channels, ho, wo))

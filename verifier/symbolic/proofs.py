@@ -137,6 +137,11 @@ def _without_x(expr: sp.Basic) -> sp.Basic:
     return expr.replace(lambda e: isinstance(e, sp.Indexed) and e.base == D.x, lambda e: sp.Integer(0)).doit()
 
 
+def clear_cache() -> None:
+    """Forget the cached 1x1 derivation, so the next proof recomputes it."""
+    _one_by_one.cache_clear()
+
+
 @cache
 def _one_by_one() -> tuple[sp.Expr, bool]:
     """The definition at a 1x1 conv with its padding branch removed, and whether no padded zero is ever read."""

@@ -24,6 +24,7 @@ from __future__ import annotations
 from ..errors import VerifierError, VerifierTypeError
 from ..progress import Progress
 from ..spec import Conv2d
+from ..symbolic import proofs
 from . import (
     _core,
     _shared,
@@ -103,6 +104,4 @@ def clear_cache() -> None:
     """Forget every verdict and derived map, so the next check recomputes them (after a change to the code)."""
     _core._CACHE.clear()
     _shared.clear()
-    from ..symbolic import proofs
-
-    proofs._one_by_one.cache_clear()
+    proofs.clear_cache()

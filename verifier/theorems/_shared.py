@@ -21,7 +21,7 @@ from .. import symbolic as sym
 from ..report import fmt
 from ..spec import Bottleneck, Conv2d
 from ..symbolic import definition as D
-from ..symbolic.tensors import _grid
+from ..symbolic.tensors import symbol_ndarray
 from ._core import Findings, Kind
 
 # The thread's block and where its 1x1 maps are read: one pixel of a small image (other pixels must not appear).
@@ -111,8 +111,8 @@ def definition_coefficients(conv: Conv2d) -> tuple[Coefficients, ...]:
     position, size = where(conv)
     at = D.sizes(conv, size)
     index, inside = D.table(conv, position, size)
-    w_grid = _grid("w", (at[D.C_out], at[D.C_in] // at[D.g], at[D.k_h], at[D.k_w]))
-    x_grid = _grid("x", (at[D.C_in], at[D.H], at[D.W]))
+    w_grid = symbol_ndarray("w", (at[D.C_out], at[D.C_in] // at[D.g], at[D.k_h], at[D.k_w]))
+    x_grid = symbol_ndarray("x", (at[D.C_in], at[D.H], at[D.W]))
     out = []
     for o in range(conv.out_channels):
         rows = index[o][inside[o]]
@@ -153,7 +153,7 @@ def _pairs(items: list[tuple[sp.Expr, sp.Expr]]) -> str:
 def weight_matrix(conv: Conv2d) -> np.ndarray:
     """W[o, i] = the weight linking input map i to output map o (0 off o's group), by the definition (1x1 only)."""
     at = D.sizes(conv)
-    w_grid = _grid("w", (at[D.C_out], at[D.C_in] // at[D.g], at[D.k_h], at[D.k_w]))
+    w_grid = symbol_ndarray("w", (at[D.C_out], at[D.C_in] // at[D.g], at[D.k_h], at[D.k_w]))
     out = np.zeros((conv.out_channels, conv.in_channels), dtype=object)
     index, inside = D.table(conv, (0, 0), (1, 1))
     o, t = np.nonzero(inside)

@@ -25,27 +25,27 @@ def _layers() -> list[Conv2d]:
 
 def _reads_its_group(found: Findings, conv: Conv2d) -> dict[str, int]:
     """A ``checked`` step: the input maps each engine map reads are exactly its group's (by C_in, C_out, g)."""
-    per_in, per_out = conv.in_channels // conv.groups, conv.out_channels // conv.groups
+    in_per_group, out_per_group = conv.in_per_group, conv.out_per_group
     wrong = []
     read_counts = set()
     for o, (_, coeffs) in enumerate(S.engine_coefficients(conv)):
         read = sorted({S.channel(x) for x in coeffs})
-        group = o // per_out
+        group = o // out_per_group
         read_counts.add(len(read))
-        if read != list(range(group * per_in, (group + 1) * per_in)):
+        if read != list(range(group * in_per_group, (group + 1) * in_per_group)):
             wrong.append((o, read))
-    statement = f"each map of {conv!r} reads exactly the {per_in} input maps of its group"
+    statement = f"each map of {conv!r} reads exactly the {in_per_group} input maps of its group"
     if wrong:
         o, read = wrong[0]
-        group = o // per_out
+        group = o // out_per_group
         detail = (
             f"{len(wrong)} of {conv.out_channels} maps read other maps; map {o}: expected maps "
-            f"{group * per_in}..{(group + 1) * per_in - 1}, found {len(read)} maps"
+            f"{group * in_per_group}..{(group + 1) * in_per_group - 1}, found {len(read)} maps"
             + (f" {read[0]}..{read[-1]}" if read else "")
         )
         found.step("checked", statement, False, detail)
     else:
-        found.step("checked", statement, True, f"all {conv.out_channels} maps read their group's {per_in} maps")
+        found.step("checked", statement, True, f"all {conv.out_channels} maps read their group's {in_per_group} maps")
     return {"maps": len(S.engine_maps(conv)), "inputs_per_map": read_counts.pop() if len(read_counts) == 1 else -1}
 
 

@@ -50,7 +50,7 @@ def check(found: Findings, layer: Conv2d | None) -> None:
     mu = [Fraction(int(p), 3) for p in gen.integers(-20, 20, c)]
     sigma = [Fraction(int(p), int(q)) for p, q in zip(gen.integers(1, 30, c), gen.integers(1, 9, c), strict=True)]
     var = [s * s - eps for s in sigma]  # running variances with var + eps a perfect square: sigma is rational
-    y = sym.output_maps(conv, position, size, weights=w, bias=b, inputs=x)
+    y = sym.output_maps(conv, position, size, weight=w, bias=b, input=x)
     y_arr = np.array([Fraction(int(v)) for v in y], dtype=object).reshape(1, c, 1, 1)
     after_bn = functional.batch_norm(y_arr, mu, var, gamma, beta, eps).ravel().tolist()
     folds = {
@@ -63,7 +63,7 @@ def check(found: Findings, layer: Conv2d | None) -> None:
     for label, pairs in folds.items():
         w_new = np.array([pw for pw, _ in pairs], dtype=object)  # Fractions: the engine sums them exactly
         b_new = [pb for _, pb in pairs]
-        folded = sym.output_maps(conv, position, size, weights=w_new, bias=b_new, inputs=x)
+        folded = sym.output_maps(conv, position, size, weight=w_new, bias=b_new, input=x)
         differ = sum(sp.Rational(a.numerator, a.denominator) != f for a, f in zip(after_bn, folded, strict=True))
         found.equal(
             "checked",

@@ -13,7 +13,7 @@ from .. import numeric
 from ..spec import Conv2d
 from ..symbolic import definition as D
 from ..symbolic import proofs
-from ..symbolic.derive import _Operands
+from ..symbolic.derive import Operands
 from . import _shared as S
 from ._core import Findings, NotApplicable, Theorem
 
@@ -33,7 +33,7 @@ def _numbers(found: Findings, conv: Conv2d) -> None:
     sh, sw = conv.stride_pair
     size = (2 * sh, 2 * sw)
     gen = S.rng()
-    wt = gen.integers(-9, 10, size=(conv.out_channels, conv.in_channels // conv.groups, 1, 1), dtype=np.int64)
+    wt = gen.integers(-9, 10, size=conv.weight_shape, dtype=np.int64)
     x = gen.integers(-9, 10, size=(conv.in_channels, *size), dtype=np.int64)
     ho, wo = D.output_size(conv, size)
     matrix = dense(conv, wt) @ x[:, ::sh, ::sw][:, :ho, :wo].reshape(conv.in_channels, -1)
@@ -42,7 +42,7 @@ def _numbers(found: Findings, conv: Conv2d) -> None:
         matrix = matrix + bias[:, None]
     else:
         bias = None
-    operands = _Operands(conv, size, wt, bias, x)
+    operands = Operands(conv, size, wt, bias, x)
     engine = np.array(
         [[int(operands.build(o, (r, c))) for o in range(conv.out_channels)] for r in range(ho) for c in range(wo)],
         dtype=np.int64,

@@ -43,11 +43,11 @@ def check(found: Findings, layer: Conv2d | None) -> None:
     x = gen.integers(-9, 10, size=(first.in_channels, 1, 1), dtype=np.int64)
     merged = dense(second, w2) @ dense(first, w1)
     one = Conv2d(first.in_channels, second.out_channels, 1, bias=False)
-    hidden = sym.output_maps(first, (0, 0), (1, 1), weights=w1, inputs=x)
+    hidden = sym.output_maps(first, (0, 0), (1, 1), weight=w1, input=x)
     composed = sym.output_maps(
-        second, (0, 0), (1, 1), weights=w2, inputs=np.array(hidden, dtype=object).reshape(-1, 1, 1)
+        second, (0, 0), (1, 1), weight=w2, input=np.array(hidden, dtype=object).reshape(-1, 1, 1)
     )
-    direct = sym.output_maps(one, (0, 0), (1, 1), weights=merged.reshape(one.weight_shape), inputs=x)
+    direct = sym.output_maps(one, (0, 0), (1, 1), weight=merged.reshape(one.weight_shape), input=x)
     differ = sum(a != b for a, b in zip(composed, direct, strict=True)) if len(composed) == len(direct) else -1
     found.equal(
         "checked",

@@ -93,9 +93,8 @@ THEOREM = Theorem(
     "mac-count",
     4,
     "Multiply-add count",
-    "A conv costs H_out*W_out*k_h*k_w*(C_in/g)*C_out multiply-adds per sample, counting products with "
-    "padded zeros as frameworks do.",
-    r"\text{MACs} = H_{out} W_{out} k_h k_w \frac{C_{in}}{g} C_{out}",
+    f"A conv costs {D.MACS_TEXT} multiply-adds per sample, counting products with padded zeros as frameworks do.",
+    r"\text{MACs} = " + D.MACS_LATEX,
     ("the definition's index ranges", "the spec's closed form", "the derivation engine's products"),
     True,
     check,

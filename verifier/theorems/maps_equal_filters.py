@@ -14,7 +14,7 @@ from .. import symbolic as sym
 from ..spec import Conv2d
 from ..symbolic import definition as D
 from ..symbolic import proofs
-from ..symbolic.tensors import _grid
+from ..symbolic.tensors import symbol_ndarray
 from . import _shared as S
 from ._core import Findings, Theorem
 
@@ -50,10 +50,10 @@ def _depthwise(found: Findings) -> None:
     ordinary = S.thread_convs()[0]
     n1, r = ordinary.in_channels, ordinary.out_channels
     depthwise = Conv2d(n1, n1 * r, 1, groups=n1, bias=False)
-    w = _grid("w", ordinary.weight_shape)
+    w = symbol_ndarray("w", ordinary.weight_shape)
     relabelled = np.empty(depthwise.weight_shape, dtype=object)
     relabelled[:, 0, 0, 0] = w[:, :, 0, 0].T.ravel()
-    dw_maps = sym.output_maps(depthwise, S.PIXEL, S.SIZE, weights=relabelled)
+    dw_maps = sym.output_maps(depthwise, S.PIXEL, S.SIZE, weight=relabelled)
     single = sum(isinstance(e, sp.Mul) and len(e.args) == 2 for e in dw_maps)
     found.equal(
         "checked", f"each of the {n1 * r:,} depthwise maps is one product", "single products", len(dw_maps), single

@@ -91,7 +91,7 @@ def _check_against_derivation(ex: Example) -> None:
             for w in range(w_size):
                 expr = symbolic.output_map(conv, o, (h, w), ex.size)
                 derived = expr.subs({s: values[s.name] for s in expr.free_symbols})
-                direct = symbolic.output_map(conv, o, (h, w), ex.size, weights=weights, inputs=ex.x.tolist())
+                direct = symbolic.output_map(conv, o, (h, w), ex.size, weight=weights, input=ex.x.tolist())
                 engine = int(ex.y[o, h, w])
                 if not (derived == direct == engine):
                     raise Disagreement(
