@@ -36,22 +36,7 @@ def on_startup(**_: Any) -> None:
 
 def on_config(config: Any, **_: Any) -> Any:
     on_startup()
-    _add_optional_pages(config)
     return config
-
-
-# Reference pages written alongside the site: listed in the navigation once their file exists.
-OPTIONAL_REFERENCE = {"pytest.md": "The proof check in pytest"}
-
-
-def _add_optional_pages(config: Any) -> None:
-    docs = Path(config["docs_dir"])
-    for section in config["nav"] or []:
-        if isinstance(section, dict) and "Reference" in section:
-            listed = {next(iter(item.values())) for item in section["Reference"] if isinstance(item, dict)}
-            for md, title in OPTIONAL_REFERENCE.items():
-                if (docs / md).is_file() and md not in listed:
-                    section["Reference"].append({title: md})
 
 
 # The home page says how long the Learn pages take to read: their words, counted once they are rendered.
