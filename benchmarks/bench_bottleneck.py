@@ -42,8 +42,8 @@ from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 from verifier import Bottleneck  # noqa: E402
 from verifier.crosscheck import exact_pixel  # noqa: E402
 from verifier.numeric import FoldedBottleneck, bottleneck_input, bottleneck_params, conv2d  # noqa: E402
+from verifier.numeric.activations import relu_into  # noqa: E402
 from verifier.numeric.blocks import STEP_BYTES  # noqa: E402
-from verifier.numeric.functional import relu_into  # noqa: E402
 
 
 def _peak_extra(params: object, x: np.ndarray) -> int:

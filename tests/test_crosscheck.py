@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from fractions import Fraction
-from math import isqrt
 from typing import Any
 
 import numpy as np
@@ -14,11 +13,7 @@ from hypothesis import strategies as st
 from verifier import Bottleneck, VerifierError
 from verifier.crosscheck import chosen_pixels, crosscheck_bottleneck, exact_pixel
 from verifier.numeric import FoldedBottleneck, bottleneck_input, bottleneck_params, reference
-
-
-def _exact_sqrt(value: Fraction) -> Fraction:
-    return Fraction(isqrt(value.numerator), isqrt(value.denominator))
-
+from verifier.numeric.normalization import exact_sqrt
 
 BLOCKS = [
     Bottleneck(8, 2),
@@ -34,7 +29,7 @@ def test_the_layer_by_layer_derivation_equals_the_loop_definition_at_every_pixel
     """Every pixel of a small input, so crops at all borders are exercised against the plain loops."""
     params = bottleneck_params(block, seed=2, dtype="object", integer=True)
     x = bottleneck_input(block, batch=1, size=(5, 6), seed=3, dtype="object", integer=True)
-    expected = np.array(reference.bottleneck(x.tolist(), params, sqrt=_exact_sqrt), dtype=object)[0]
+    expected = np.array(reference.bottleneck(x.tolist(), params, sqrt=exact_sqrt), dtype=object)[0]
     for r in range(expected.shape[1]):
         for c in range(expected.shape[2]):
             assert exact_pixel(params, x[0], (r, c)) == list(expected[:, r, c]), (r, c)

@@ -134,3 +134,20 @@ def test_no_private_name_is_imported_across_modules(tmp_path: Path) -> None:
     assert _borrowed_private_names(probe) == ["probe.py: _Operands"]
     borrowed = [hit for path in sorted(PACKAGE.rglob("*.py")) for hit in _borrowed_private_names(path)]
     assert borrowed == []
+
+
+#: The longest a module may grow: split it by concept before it does (CONTRIBUTING.md).
+MAX_LINES = 500
+
+
+def test_no_module_is_over_500_lines(tmp_path: Path) -> None:
+    def too_long(root: Path) -> dict[str, int]:
+        lengths = {
+            str(p.relative_to(root)): len(p.read_text(encoding="utf-8").splitlines()) for p in root.rglob("*.py")
+        }
+        return {name: n for name, n in sorted(lengths.items()) if n > MAX_LINES}
+
+    (tmp_path / "long.py").write_text("x = 1\n" * (MAX_LINES + 1))
+    (tmp_path / "short.py").write_text("x = 1\n" * MAX_LINES)
+    assert too_long(tmp_path) == {"long.py": MAX_LINES + 1}
+    assert too_long(PACKAGE) == {}

@@ -758,7 +758,7 @@ def test_user_symbols_still_take_the_checked_route():
 # -- size limits: refused with the estimate before anything is built ----------------------------------
 def _no_memory(monkeypatch):
     """Pretend 1 MiB is available: every estimate above the small-work threshold is then refused."""
-    from verifier.numeric import memory
+    from verifier import memory
 
     monkeypatch.setattr(memory, "available_bytes", lambda: 1 << 20)
     monkeypatch.setattr(memory, "SMALL", 0)

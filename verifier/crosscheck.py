@@ -37,7 +37,8 @@ import numpy as np
 from . import _validate as check
 from . import symbolic
 from .errors import VerifierError, VerifierTypeError
-from .numeric.blocks import BottleneckParams, FoldedBottleneck, bottleneck_input, bottleneck_params
+from .numeric import BottleneckParams, FoldedBottleneck, bottleneck_input, bottleneck_params
+from .numeric.normalization import exact_sqrt
 from .progress import Progress
 from .spec import Bottleneck, Conv2d
 
@@ -99,7 +100,8 @@ def _patterns(conv: Conv2d, out_size: int, in_size: int, axis: int) -> dict[tupl
         conv.dilation_pair[axis],
     )
     top = min(out_size, -(-lo // s))  # rows before this one have their first tap above the image
-    bottom = max(top, min(out_size, -(-(in_size + lo - (k - 1) * d) // s)))  # from here the last tap is below
+    reach = conv.kernel_extent[axis] - 1  # from a window's first tap to its last
+    bottom = max(top, min(out_size, -(-(in_size + lo - reach) // s)))  # from here the last tap is below
     classes: dict[tuple[bool, ...], Sequence[int]] = {}
     for r in (*range(top), *range(bottom, out_size)):
         key = tuple(0 <= r * s - lo + t * d < in_size for t in range(k))
@@ -143,10 +145,9 @@ def _crop(conv: Conv2d, rows: range, cols: range, size: Pair) -> tuple[tuple[sli
     """
     slices, offsets, new_size = [], [], []
     for axis, wanted in enumerate((rows, cols)):
-        (lo, _), k = conv.padding_amounts[axis], conv.kernel_pair[axis]
-        s, d = conv.stride_pair[axis], conv.dilation_pair[axis]
+        (lo, _), s = conv.padding_amounts[axis], conv.stride_pair[axis]
         first = wanted.start * s - lo
-        last = (wanted.stop - 1) * s - lo + d * (k - 1)
+        last = (wanted.stop - 1) * s - lo + conv.kernel_extent[axis] - 1
         start = s * (max(0, first) // s)
         stop = min(size[axis], last + 1)
         slices.append(slice(start, stop))
@@ -184,15 +185,6 @@ class _Layer:
     relu: bool
 
 
-def _exact_sqrt(value: Fraction) -> Fraction:
-    from math import isqrt
-
-    rn, rd = isqrt(value.numerator), isqrt(value.denominator)
-    if rn * rn != value.numerator or rd * rd != value.denominator:
-        raise VerifierError(f"running_var + eps = {value} is not the square of a rational: no exact batch norm")
-    return Fraction(rn, rd)
-
-
 def _layers(params: BottleneckParams, folded: FoldedBottleneck | None) -> dict[str, _Layer]:
     """The block's layers with exact weights: batch norms exact, or (with ``folded``) folded into the weights."""
     convs = dict(params.block.convs())
@@ -222,7 +214,7 @@ def _layers(params: BottleneckParams, folded: FoldedBottleneck | None) -> dict[s
         eps = _to_exact(bn.eps)
         scale, shift = [], []
         for c in range(channels):
-            root = _exact_sqrt(Fraction(_to_exact(bn.running_var[c]) + eps))
+            root = exact_sqrt(Fraction(_to_exact(bn.running_var[c]) + eps), f"{bn_name}.running_var[{c}] + eps")
             s = _to_exact(bn.weight[c]) / root
             scale.append(s)
             shift.append(_to_exact(bn.bias[c]) - _to_exact(bn.running_mean[c]) * s)

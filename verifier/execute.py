@@ -28,8 +28,8 @@ from . import _validate as check
 from . import numeric
 from .errors import VerifierError
 from .layers import AdaptiveAvgPool2d, Flatten, Linear, MaxPool2d
+from .memory import ensure_fits
 from .models import ResNet
-from .numeric.memory import ensure_fits
 from .spec import BasicBlock, BatchNorm2d, Bottleneck, Conv2d, Layer, ReLU
 
 __all__ = ["MacCounter", "NetworkRun", "run_counted"]

@@ -10,7 +10,7 @@ from ..conventions import CONVENTIONS, KERAS_PUBLISHED, reconcile
 from ..errors import VerifierError
 from ..execute import run_counted
 from ..models import MODEL_NAMES, ResNet, keras_count, resnet, variant_gap
-from ..numeric.blocks import bottleneck_params
+from ..numeric import bottleneck_params
 from ..progress import Progress
 from ..report import Report, Table
 from ..spec import BasicBlock, Bottleneck, Conv2d, LayerRow

@@ -24,8 +24,8 @@ import numpy as np
 from .. import _validate as check
 from ..crosscheck import CrossCheck, crosscheck_bottleneck
 from ..errors import VerifierError
-from ..numeric.blocks import FoldedBottleneck, bottleneck_input, bottleneck_params
-from ..numeric.memory import ensure_fits, human_bytes
+from ..memory import ensure_fits, human_bytes
+from ..numeric import FoldedBottleneck, bottleneck_input, bottleneck_params
 from ..progress import Progress
 from ..report import Report, Table, fmt
 from ..spec import Bottleneck

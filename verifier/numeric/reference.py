@@ -1,6 +1,6 @@
 """The engine's oracle: convolution, batch norm and ReLU written as plain loops, for obviousness only.
 
-Nothing here is fast or clever, and nothing is shared with :mod:`verifier.numeric.functional`: the
+Nothing here is fast or clever, and nothing is shared with :mod:`verifier.numeric.conv`: the
 window of each output is found by walking the padded input, and padding is never materialised (a tap
 outside the image contributes nothing). Tests compare the engine against these loops on small sizes.
 Values are combined with Python arithmetic, so ``int`` and ``Fraction`` entries stay exact.
@@ -28,14 +28,12 @@ def _tolist(value: Any) -> Any:
     return value.tolist() if hasattr(value, "tolist") else value
 
 
-def _padding(padding: Any, kernel: tuple[int, int], dilation: tuple[int, int]) -> tuple[int, int, int, int]:
-    """(top, bottom, left, right): 'same' puts the odd extra zero at the bottom and right, as PyTorch."""
+def _padding(padding: Any, reach_h: int, reach_w: int) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right): 'same' pads each window's reach, the odd extra zero at the bottom and right."""
     if padding == "valid":
         return 0, 0, 0, 0
     if padding == "same":
-        total_h = dilation[0] * (kernel[0] - 1)
-        total_w = dilation[1] * (kernel[1] - 1)
-        return total_h // 2, total_h - total_h // 2, total_w // 2, total_w - total_w // 2
+        return reach_h // 2, reach_h - reach_h // 2, reach_w // 2, reach_w - reach_w // 2
     ph, pw = _pair(padding)
     return ph, ph, pw, pw
 
@@ -58,14 +56,15 @@ def conv2d(
     sh, sw = _pair(stride)
     dh, dw = _pair(dilation)
     out_channels, per_group, kh, kw = len(w), len(w[0]), len(w[0][0]), len(w[0][0][0])
-    top, bottom, left, right = _padding(padding, (kh, kw), (dh, dw))
+    reach_h, reach_w = dh * (kh - 1), dw * (kw - 1)  # from a window's first tap to its last
+    top, bottom, left, right = _padding(padding, reach_h, reach_w)
     outs_per_group = out_channels // groups
     results = []
     for image in images:
         height, width = len(image[0]), len(image[0][0])
         # every window start (in padded coordinates) whose last tap still lies inside the padded image
-        rows = [r for r in range(0, height + top + bottom, sh) if r + dh * (kh - 1) < height + top + bottom]
-        cols = [c for c in range(0, width + left + right, sw) if c + dw * (kw - 1) < width + left + right]
+        rows = [r for r in range(0, height + top + bottom, sh) if r + reach_h < height + top + bottom]
+        cols = [c for c in range(0, width + left + right, sw) if c + reach_w < width + left + right]
         maps = []
         for o in range(out_channels):
             group = o // outs_per_group
@@ -132,7 +131,7 @@ def _add(a: Nested, b: Nested) -> Nested:
 def bottleneck(input: Nested, params: Any, sqrt: Any = None) -> Nested:
     """The bottleneck block, layer after layer, with nothing folded: the definition, read top to bottom.
 
-    ``params`` is a :class:`verifier.numeric.blocks.BottleneckParams`; its strides and shortcut decide
+    ``params`` is a :class:`verifier.numeric.params.BottleneckParams`; its strides and shortcut decide
     where each stride goes.
     """
     block = params.block

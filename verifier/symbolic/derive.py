@@ -29,7 +29,7 @@ import sympy as sp
 
 from .. import _validate as check
 from ..errors import VerifierError, VerifierTypeError
-from ..numeric.memory import ensure_fits
+from ..memory import ensure_fits
 from ..spec import Conv2d
 from ._sympy_fast import canonical_sum, new_symbol
 from .tensors import SYMBOL_BYTES, PlainSymbols, check_conv, flat_symbols

@@ -23,7 +23,7 @@ import numpy as np
 
 from .. import _validate as check
 from ..errors import VerifierError, VerifierTypeError
-from ..numeric.memory import ensure_fits
+from ..memory import ensure_fits
 from ..spec import Conv2d
 from ._sympy_fast import SymbolArray, new_symbol, symbol_array
 

@@ -1,5 +1,8 @@
 """Memory guards: refuse work whose arrays would not fit, before allocating any of them.
 
+Both engines use them: the NumPy engine before it allocates arrays, the symbolic engine before it builds
+tensors of symbols and output maps, and the CLI before it runs a job.
+
 >>> human_bytes(3 * 2**20)
 '3.0 MiB'
 >>> ensure_fits(1024, "a tiny conv")          # fits: nothing happens
@@ -10,7 +13,7 @@ from __future__ import annotations
 import os
 from decimal import Decimal
 
-from ..errors import VerifierError
+from .errors import VerifierError
 
 __all__ = ["available_bytes", "ensure_fits", "human_bytes"]
 

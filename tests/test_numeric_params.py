@@ -1,7 +1,8 @@
-"""Proofs about the bottleneck's parameters and inputs: what is drawn, in which dtype, and what is refused.
+"""Proofs about the bottleneck's parameters and inputs (verifier/numeric/params.py): what is drawn, in which dtype,
+and what is refused.
 
 The draws are checked against the documented sets and ranges (counted with exact arithmetic where the values
-are dyadic), not against the generator that drew them; the refusals are checked by their exact messages.
+are exact), and every bad argument is refused by its name.
 """
 
 from __future__ import annotations
@@ -10,17 +11,23 @@ import dataclasses
 import math
 import re
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import pytest
 
 from verifier import Bottleneck, VerifierError, VerifierTypeError
-from verifier.numeric import bottleneck_input, bottleneck_params
-from verifier.numeric.blocks import BatchNormParams, BottleneckParams
+from verifier.numeric import bottleneck_input, bottleneck_params, conv2d
+from verifier.numeric.normalization import exact_sqrt
+from verifier.numeric.params import BatchNormParams, BottleneckParams
 
 #: a block with enough channels that every value of a small set is drawn, and a projection to draw too
 WIDE = Bottleneck(256, 64, stride=2, projection=True)
+
+
 EPS = Fraction(1, 2**16)
+
+
 HALVES = {Fraction(k, 2) for k in range(-2, 3)}
 
 
@@ -226,3 +233,96 @@ def test_inputs_come_in_the_dtype_asked_for(dtype: str) -> None:
     assert _exact(x) <= {Fraction(k) for k in range(-3, 4)}
     if dtype == "object":
         assert all(type(v) is Fraction for v in x.ravel())
+
+
+@pytest.mark.parametrize("size", [1.5, "56", (4, 0), None, True])
+def test_a_block_input_size_must_be_a_positive_int_or_pair(size: Any) -> None:
+    with pytest.raises(VerifierError, match=re.escape("size must be a positive int or a pair of them, got")):
+        bottleneck_input(Bottleneck(8, 2), size=size)
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "0", True])
+def test_seeds_must_be_non_negative_ints(seed: Any) -> None:
+    with pytest.raises(VerifierError, match="^" + re.escape(f"seed must be an int >= 0, got {seed!r}")):
+        bottleneck_params(Bottleneck(8, 2), seed=seed)
+    with pytest.raises(VerifierError, match="^" + re.escape(f"seed must be an int >= 0, got {seed!r}")):
+        bottleneck_input(Bottleneck(8, 2), size=4, seed=seed)
+
+
+@pytest.mark.parametrize("kind", [int, np.int64, np.int32, np.uint8])
+def test_bottleneck_input_takes_numpy_integer_sizes_as_conv2d_does(kind: Any) -> None:
+    block = Bottleneck(8, 2)
+    x = bottleneck_input(block, batch=kind(2), size=(kind(3), kind(4)))
+    assert x.shape == (2, 8, 3, 4)
+    assert conv2d(x, np.ones((2, 8, 1, 1), np.float32), stride=kind(2)).shape == (2, 2, 2, 2)
+
+
+@pytest.mark.parametrize("batch", [0, -1, 2.0, True, "1", None])
+def test_a_bad_batch_is_refused_by_its_name(batch: Any) -> None:
+    with pytest.raises(VerifierError, match=re.escape(f"batch must be a positive int, got {batch!r}")):
+        bottleneck_input(Bottleneck(8, 2), batch=batch)
+
+
+@pytest.mark.parametrize(
+    ("given", "name"), [(np.float32, "float32"), (np.dtype("float64"), "float64"), ("object", "object")]
+)
+def test_dtypes_are_taken_by_name_or_as_numpy_dtypes(given: Any, name: str) -> None:
+    block = Bottleneck(4, 1)
+    params = bottleneck_params(block, dtype=given, integer=True)
+    assert bottleneck_input(block, size=2, dtype=given).dtype == np.dtype(name)
+    assert params.conv1.dtype == np.dtype(name)
+
+
+@pytest.mark.parametrize("dtype", [np.array(["float32", "float64"]), ["float32"], 32, None, np.float16])
+def test_a_dtype_that_is_no_allowed_name_is_refused_by_name(dtype: Any) -> None:
+    with pytest.raises(VerifierError, match=re.escape("dtype must be one of float32, float64, object, got")):
+        bottleneck_params(dtype=dtype)
+
+
+def test_parameters_are_checked_against_the_block() -> None:
+    params = bottleneck_params(Bottleneck(8, 2), dtype="float32")
+    with pytest.raises(VerifierError, match=r"conv2 weight must have shape \(2, 2, 3, 3\), got \(2, 2, 1, 1\)"):
+        type(params)(params.block, params.conv1, params.bn1, params.conv1[:2, :2], params.bn2, params.conv3, params.bn3)
+    with pytest.raises(VerifierError, match="dtype must be one of float32, float64, object, got 'float16'"):
+        bottleneck_params(dtype="float16")  # type: ignore[arg-type]
+
+
+def test_integer_parameters_keep_var_plus_eps_a_rational_square() -> None:
+    params = bottleneck_params(seed=9, dtype="object", integer=True)
+    for bn in (params.bn1, params.bn2, params.bn3):
+        roots = {exact_sqrt(v + bn.eps) for v in bn.running_var}
+        assert roots <= {Fraction(1, 2), Fraction(1), Fraction(2)}
+
+
+def test_batch_norm_parameters_show_their_channels_and_eps() -> None:
+    params = bottleneck_params(Bottleneck(8, 2), dtype="float64")
+    assert repr(params.bn1) == "BatchNormParams(2 channels, eps=1e-05)"
+    assert repr(params.bn3) == "BatchNormParams(8 channels, eps=1e-05)"
+    exact = bottleneck_params(Bottleneck(8, 2), dtype="object", integer=True)
+    assert repr(exact.bn2) == "BatchNormParams(2 channels, eps=1/65536)"
+
+
+@pytest.mark.parametrize(("dtype", "size"), [("float32", "64.0 MiB"), ("float64", "128.0 MiB"), ("object", "1.0 GiB")])
+def test_an_input_too_large_for_memory_is_refused_with_its_size(
+    monkeypatch: pytest.MonkeyPatch, dtype: str, size: str
+) -> None:
+    from verifier import memory
+
+    monkeypatch.setattr(memory, "available_bytes", lambda: 1024)
+    # 256 maps of 256 x 256: 2**24 entries, of 4 or 8 bytes, or a pointer and a number (64 bytes) for objects
+    message = f"an input of shape (1, 256, 256, 256) needs about {size}"
+    with pytest.raises(VerifierError, match=re.escape(message)):
+        bottleneck_input(Bottleneck(), size=256, dtype=dtype)  # type: ignore[arg-type]
+
+
+def test_inputs_default_to_one_standard_normal_sample_and_integers_span_minus_3_to_3() -> None:
+    block = Bottleneck(8, 2)
+    x = bottleneck_input(block, size=(6, 5))
+    assert x.shape == (1, 8, 6, 5) and x.dtype == np.float32
+    np.testing.assert_array_equal(x, np.random.default_rng(0).standard_normal((1, 8, 6, 5)).astype(np.float32))
+    whole = bottleneck_input(block, batch=3, size=12, integer=True, dtype="float64")
+    assert set(np.unique(whole).tolist()) == {-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0}
+    with pytest.raises(VerifierError, match=re.escape("batch must be a positive int, got 0")):
+        bottleneck_input(block, batch=0)
+    with pytest.raises(VerifierError, match=re.escape("batch must be a positive int, got 2.0 (float)")):
+        bottleneck_input(block, batch=2.0)  # type: ignore[arg-type]

@@ -1,8 +1,4 @@
-"""Proofs about the memory guard: where it reads the available memory, and exactly when it asks and refuses.
-
-The system's answers are replaced by fixed ones (a /proc/meminfo text, sysconf page counts), so each figure
-below is written out by hand.
-"""
+"""Proofs about the memory guard (verifier/memory.py): what is available, and what is refused before allocating."""
 
 from __future__ import annotations
 
@@ -12,11 +8,15 @@ import re
 from typing import Any
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
-from verifier import VerifierError
-from verifier.numeric import memory
+from verifier import VerifierError, memory
+from verifier.memory import available_bytes, ensure_fits, human_bytes
 
 MEMINFO = "MemTotal:       16000000 kB\nMemFree:         1000000 kB\nMemAvailable:    9000000 kB\nCached: 5 kB\n"
+
+
 PAGES = {"SC_AVPHYS_PAGES": 3000, "SC_PAGE_SIZE": 4096}
 
 
@@ -85,3 +85,57 @@ def test_work_of_64_mib_or_more_asks_the_system_and_smaller_work_does_not(monkey
     with pytest.raises(VerifierError, match=re.escape("large work needs about 64.0 MiB but only 1.0 MiB")):
         memory.ensure_fits(64 * 2**20, "large work")
     assert asked == [1]
+
+
+FAST = settings(max_examples=30, deadline=None)
+
+
+@pytest.mark.parametrize(
+    ("nbytes", "text"),
+    [
+        (0, "0 B"),
+        (1023, "1023 B"),
+        (1024, "1.0 KiB"),
+        (1536, "1.5 KiB"),
+        (1024**2 - 1, "1024.0 KiB"),
+        (3 * 1024**2, "3.0 MiB"),
+        (5 * 1024**3 + 1024**3 // 2, "5.5 GiB"),
+        (2 * 1024**4, "2.0 TiB"),
+        (4096 * 1024**4, "4096.0 TiB"),
+    ],
+)
+def test_byte_counts_read_in_binary_units(nbytes: int, text: str) -> None:
+    assert human_bytes(nbytes) == text
+
+
+@FAST
+@given(nbytes=st.integers(0, 2**50), available=st.integers(1, 2**50))
+def test_work_is_refused_exactly_when_it_exceeds_four_fifths_of_available_memory(nbytes: int, available: int) -> None:
+    assume(abs(5 * nbytes - 4 * available) > available // 10**9)  # 0.8 is not a binary float: skip the knife edge
+    if 5 * nbytes <= 4 * available:
+        ensure_fits(nbytes, "the work", available=available)
+        return
+    message = (
+        f"the work needs about {human_bytes(nbytes)} but only {human_bytes(available)} of memory is available "
+        "(at most 80% of it is used); nothing was allocated: use a smaller batch or input"
+    )
+    with pytest.raises(VerifierError, match=re.escape(message)):
+        ensure_fits(nbytes, "the work", available=available)
+
+
+def test_available_memory_is_read_from_the_system() -> None:
+    with open("/proc/meminfo", encoding="ascii") as meminfo:
+        fields = dict(line.split(":", 1) for line in meminfo)
+    reported = int(fields["MemAvailable"].split()[0]) * 1024
+    measured = available_bytes()
+    assert measured is not None and measured % 1024 == 0
+    assert abs(measured - reported) <= reported // 10  # memory moves between the two reads, not by 10%
+
+
+@pytest.mark.parametrize(
+    ("nbytes", "text"), [(10**400, "9.095e+387 TiB"), (2**100, "1.153e+18 TiB"), (3 * 2**20, "3.0 MiB")]
+)
+def test_estimates_beyond_any_float_still_read_as_numbers(nbytes: int, text: str) -> None:
+    assert human_bytes(nbytes) == text
+    with pytest.raises(VerifierError, match=re.escape(f"needs about {text} but only")):
+        ensure_fits(nbytes, "work", available=2**20)
