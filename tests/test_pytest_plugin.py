@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from verifier.claims import CLAIMS
-from verifier.spec import Conv2d
+from verifier.crosscheck import chosen_pixels
+from verifier.spec import Bottleneck, Conv2d
 from verifier.theorems import THEOREMS
 
 pytest_plugins = ["pytester"]
@@ -28,8 +29,10 @@ pytest_plugins = ["pytester"]
 ROOT = Path(__file__).resolve().parent.parent
 THEOREM_IDS = [t.id for t in THEOREMS]
 CLAIM_IDS = [c.id for c in CLAIMS]
-CROSSCHECK = "verifier/crosschecks::engine-vs-derivation"
-ITEMS = len(THEOREM_IDS) + len(CLAIM_IDS) + 1
+# the full-size cross-check, one item per output pixel it chooses
+PIXELS = chosen_pixels(Bottleneck(), (56, 56))
+CROSSCHECKS = [f"verifier/crosschecks::engine-vs-derivation-at-{r}-{c}" for r, c in PIXELS]
+ITEMS = len(THEOREM_IDS) + len(CLAIM_IDS) + len(CROSSCHECKS)
 
 
 def _collected(result: pytest.RunResult) -> list[str]:
@@ -79,7 +82,7 @@ def test_the_flag_collects_one_item_per_theorem_claim_and_crosscheck_named_by_id
         ["test_own.py::test_mine"]
         + [f"verifier/theorems::{i}" for i in THEOREM_IDS]
         + [f"verifier/claims::{i}" for i in CLAIM_IDS]
-        + [CROSSCHECK]
+        + CROSSCHECKS
     )
     assert _collected(result) == expected
 
