@@ -14,23 +14,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+from _arrays import as_object as _as_object
+from _arrays import ints as _ints
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import verifier.numeric.conv as conv_module
 from verifier import VerifierError
 from verifier.numeric import _guards, batch_norm, conv2d, reference, relu
-
-
-def _ints(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    return rng.integers(-4, 5, shape)
-
-
-def _as_object(a: np.ndarray) -> np.ndarray:
-    out = np.empty(a.shape, object)
-    out.ravel()[:] = [int(v) for v in a.ravel()]
-    return out
-
 
 GRID = [
     case

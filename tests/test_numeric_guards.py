@@ -18,6 +18,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 import pytest
+from _arrays import as_object as _as_object
+from _arrays import peak_bytes_of_refusal as _peak_bytes
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -27,12 +29,6 @@ from verifier import VerifierError, VerifierTypeError
 from verifier.memory import available_bytes
 from verifier.numeric import _guards, activations, batch_norm, conv2d, relu
 from verifier.numeric._guards import _reads_every_input, conv_spec
-
-
-def _as_object(a: np.ndarray) -> np.ndarray:
-    out = np.empty(a.shape, object)
-    out.ravel()[:] = [int(v) for v in a.ravel()]
-    return out
 
 
 def test_mixed_float_dtypes_are_refused_naming_both() -> None:
@@ -507,18 +503,6 @@ def test_object_arrays_with_other_numpy_scalars_are_refused_by_name() -> None:
         x = np.array([[[[item]]]], object)
         with pytest.raises(VerifierTypeError, match=re.escape(f"input[0, 0, 0, 0] is {item!r}")):
             conv2d(x, np.ones((1, 1, 1, 1), object))
-
-
-def _peak_bytes(call: Any) -> int:
-    """The most memory ``call`` allocated before it raised (it must raise a VerifierError)."""
-
-    tracemalloc.start()
-    try:
-        with pytest.raises(VerifierError, match="needs about"):
-            call()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
 
 
 HUGE = np.broadcast_to(np.float64(1.0), (10**6, 1, 10**3, 10**3))  # 8 PB as a view of one number

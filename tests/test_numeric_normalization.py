@@ -13,22 +13,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+from _arrays import as_object as _as_object
+from _arrays import ints as _ints
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from verifier import VerifierError, VerifierTypeError
 from verifier.numeric import batch_norm, conv2d, fold_batch_norm, reference
 from verifier.numeric.normalization import exact_sqrt
-
-
-def _ints(rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    return rng.integers(-4, 5, shape)
-
-
-def _as_object(a: np.ndarray) -> np.ndarray:
-    out = np.empty(a.shape, object)
-    out.ravel()[:] = [int(v) for v in a.ravel()]
-    return out
 
 
 def test_batch_norm_equals_the_loops() -> None:

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 import sympy as sp
+from _arrays import peak_bytes_of_refusal as _peak_bytes_of_refusal
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -335,18 +336,6 @@ def _public_callables() -> list[tuple[str, Any]]:
 
 
 # -- refusals come before the tap lists are built ---------------------------------------------------------------
-def _peak_bytes_of_refusal(call: Any) -> int:
-    import tracemalloc
-
-    tracemalloc.start()
-    try:
-        with pytest.raises(VerifierError, match="needs about"):
-            call()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
-
-
 BIG = Conv2d(1, 1, 10**9, bias=False)
 
 
