@@ -159,6 +159,8 @@ def _crop(conv: Conv2d, rows: range, cols: range, size: Pair) -> tuple[tuple[sli
 def _to_exact(value: Any) -> Exact:
     if type(value) is int or isinstance(value, Fraction):
         return value
+    if type(value) is float:
+        return Fraction(value)
     if isinstance(value, numbers.Integral):  # a NumPy integer: a Python int, so that sums never wrap around
         return int(value)
     if isinstance(value, (float, np.floating)):

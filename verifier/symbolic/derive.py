@@ -266,13 +266,24 @@ def _entries(value: Any, shape: tuple[int, ...], parameter: str) -> list[Any]:
         got = "a ragged nested list" if arr is None else f"shape {arr.shape}"
         raise VerifierError(f"{parameter} must have shape {shape}, got {got}")
     items: list[Any] = arr.ravel().tolist()
-    for item in items:
-        if isinstance(item, (bool, np.bool_, str)) or not isinstance(item, (numbers.Number, sp.Basic)):
+    for kind in set(map(type, items)):  # one check per type of entry, not per entry
+        if issubclass(kind, (bool, np.bool_, str)) or not issubclass(kind, (numbers.Number, sp.Basic)):
+            item = next(item for item in items if type(item) is kind)
             raise VerifierTypeError(
                 f"{parameter} entries must be int, Fraction or SymPy numbers/expressions, got {item!r} "
                 f"({type(item).__name__})"
             )
     return items
+
+
+def _py_numbers(entries: Sequence[Any]) -> list[tuple[int, int]]:
+    """Exact numbers as (numerator, denominator) pairs; Python ints and Fractions read directly."""
+    kinds = set(map(type, entries))
+    if kinds <= {int}:
+        return [(e, 1) for e in entries]
+    if kinds <= {int, Fraction}:
+        return [(e, 1) if type(e) is int else (e.numerator, e.denominator) for e in entries]
+    return [_py_number(e) for e in entries]
 
 
 def _py_number(value: Any) -> tuple[int, int]:
@@ -294,7 +305,8 @@ def _exact_sum(products: Any, start: tuple[int, int] | None) -> sp.Rational:
     for (n1, d1), (n2, d2) in products:
         d = d1 * d2
         by_denominator[d] = by_denominator.get(d, 0) + n1 * n2
-    total = sum((Fraction(n, d) for d, n in by_denominator.items()), start=Fraction(0))
+    common = math.lcm(*by_denominator)  # one division at the end (floats' denominators are powers of 2)
+    total = Fraction(sum(n * (common // d) for d, n in by_denominator.items()), common)
     return sp.Rational(total.numerator, total.denominator)
 
 
@@ -342,11 +354,11 @@ class Operands:
         # Exact numbers (int, Fraction, Integer, Rational) are summed as Python ints/Fractions: same value, faster.
         Exact = list[tuple[int, int]]
         self.numbers: tuple[Exact, Exact, Exact | None] | None = None
-        if not self.symbols_only and all(isinstance(e, _EXACT_NUMBER) for e in every):
+        if not self.symbols_only and all(issubclass(kind, _EXACT_NUMBER) for kind in set(map(type, every))):
             self.numbers = (
-                [_py_number(e) for e in raw_w],
-                [_py_number(e) for e in raw_x],
-                None if raw_b is None else [_py_number(e) for e in raw_b],
+                _py_numbers(raw_w),
+                _py_numbers(raw_x),
+                None if raw_b is None else _py_numbers(raw_b),
             )
         convert = self.symbols_only or self.numbers is not None
         self.w = tuple(raw_w) if convert else tuple(_exact(e, "weight") for e in raw_w)
