@@ -129,8 +129,8 @@ VALIDATION_CASES = [
     (["run", "--batch", "0"], ("batch", "got 0")),
     (["run", "--batch", "-1"], ("batch", "got -1")),
     (["run", "--batch", "1000000"], ("(1000000, 256, 56, 56)", "needs about", "nothing was allocated")),
-    (["run", "--size", "100000"], ("(1, 256, 100000, 100000)", "needs about", "nothing was allocated")),
-    (["run", "--size", "0"], ("size", "got 0")),
+    (["run", "--input", "100000"], ("(1, 256, 100000, 100000)", "needs about", "nothing was allocated")),
+    (["run", "--input", "0"], ("--input", "got '0'")),
     (["run", "--repeats", "0"], ("repeats", "got 0")),
 ]
 

@@ -21,7 +21,7 @@ def _run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict
 
 
 def test_json_has_exactly_the_contract_keys_and_figures_from_the_spec(capsys: pytest.CaptureFixture[str]) -> None:
-    status, data = _run_json(capsys, "--size", "6", "--batch", "2", "--dtype", "float64", "--repeats", "2")
+    status, data = _run_json(capsys, "--input", "6x6", "--batch", "2", "--dtype", "float64", "--repeats", "2")
     assert status == 0
     assert set(data) == KEYS
     assert set(data["crosscheck"]) == {"points", "max_abs_error", "exact"}
@@ -38,7 +38,7 @@ def test_json_has_exactly_the_contract_keys_and_figures_from_the_spec(capsys: py
 
 
 def test_text_report_says_how_many_pixels_and_why(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["run", "--size", "5", "--repeats", "1"]) == 0
+    assert main(["run", "--input", "5", "--repeats", "1"]) == 0
     text = " ".join(capsys.readouterr().out.split())  # undo the report's line wrapping
     assert "Cross-checked 9 output pixels x 256 maps (2,304 values)" in text
     assert "every padding pattern" in text
@@ -50,7 +50,7 @@ def test_a_failed_cross_check_exits_1(monkeypatch: pytest.MonkeyPatch, capsys: p
         return CrossCheck(((0, 0),), 256, False, 1, 0.0, 1.0, 2.0**-12, "float32", 0.1)
 
     monkeypatch.setattr("verifier.commands.run.crosscheck_bottleneck", one_mismatch)
-    status, data = _run_json(capsys, "--size", "4", "--repeats", "1")
+    status, data = _run_json(capsys, "--input", "4x4", "--repeats", "1")
     assert status == 1
     assert data["crosscheck"] == {"points": 1, "max_abs_error": 0.0, "exact": False}
 
@@ -59,7 +59,7 @@ def test_a_failed_cross_check_exits_1(monkeypatch: pytest.MonkeyPatch, capsys: p
     ("argv", "message"),
     [
         (["--batch", "0"], "batch must be a positive int, got 0"),
-        (["--size", "-3"], "size must be a positive int, got -3"),
+        (["--input", "-3"], "--input must be HxW with positive integers (e.g. 224x224) or one size, got '-3'"),
         (["--dtype", "float16"], "argument --dtype: invalid choice: 'float16'"),
         (["--batch", "many"], "argument --batch: invalid int value: 'many'"),
     ],
@@ -83,7 +83,7 @@ def test_a_batch_that_would_not_fit_is_refused_with_the_estimate(capsys: pytest.
 
 
 def test_the_function_returns_a_result_that_renders_the_same_data() -> None:
-    result = run_bottleneck(batch=1, dtype="float32", size=4, repeats=1, crosscheck=False)
+    result = run_bottleneck(batch=1, dtype="float32", input_size=4, repeats=1, crosscheck=False)
     assert result.crosscheck is None
     assert not result.ok  # nothing was cross-checked, so nothing is claimed
     report = run_report(result)

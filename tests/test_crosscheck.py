@@ -28,7 +28,7 @@ BLOCKS = [
 def test_the_layer_by_layer_derivation_equals_the_loop_definition_at_every_pixel(block: Bottleneck) -> None:
     """Every pixel of a small input, so crops at all borders are exercised against the plain loops."""
     params = bottleneck_params(block, seed=2, dtype="object", integer=True)
-    x = bottleneck_input(block, batch=1, size=(5, 6), seed=3, dtype="object", integer=True)
+    x = bottleneck_input(block, batch=1, input_size=(5, 6), seed=3, dtype="object", integer=True)
     expected = np.array(reference.bottleneck(x.tolist(), params, sqrt=exact_sqrt), dtype=object)[0]
     for r in range(expected.shape[1]):
         for c in range(expected.shape[2]):
@@ -39,7 +39,7 @@ def test_float_data_with_folded_weights_is_derived_exactly_too() -> None:
     block = Bottleneck(8, 2)
     params = bottleneck_params(block, seed=4, dtype="float64")
     folded = FoldedBottleneck(params)
-    x = bottleneck_input(block, batch=1, size=4, seed=5, dtype="float64")
+    x = bottleneck_input(block, batch=1, input_size=4, seed=5, dtype="float64")
     y = folded(x)[0]
     for r, c in [(0, 0), (1, 2), (3, 3)]:
         exact = exact_pixel(params, x[0], (r, c), folded=folded)
@@ -149,7 +149,7 @@ def test_bad_arguments_are_refused_by_name(arguments: dict[str, Any], message: s
 
 def test_data_of_another_shape_dtype_or_block_is_refused_by_name() -> None:
     params = bottleneck_params(SMALL, dtype="float32")
-    good = bottleneck_input(SMALL, size=5, dtype="float32")
+    good = bottleneck_input(SMALL, input_size=5, dtype="float32")
     cases = [
         ((good[:, :, :4], params), "data's input must be a float32 array of shape (N, 8, 5, 5)"),
         ((good.astype(np.float64), params), "data's input must be a float32 array"),

@@ -43,7 +43,7 @@ BLOCKS = [
 @pytest.mark.parametrize("block", BLOCKS, ids=repr)
 def test_exact_bottleneck_equals_the_loop_definition(block: Bottleneck) -> None:
     params = bottleneck_params(block, seed=3, dtype="object", integer=True)
-    x = bottleneck_input(block, batch=2, size=(5, 4), seed=4, dtype="object", integer=True)
+    x = bottleneck_input(block, batch=2, input_size=(5, 4), seed=4, dtype="object", integer=True)
     mine = bottleneck_forward(x, params)
     theirs = reference.bottleneck(x.tolist(), params, sqrt=exact_sqrt)
     assert mine.tolist() == theirs
@@ -55,7 +55,7 @@ def test_folded_float64_engine_equals_the_exact_definition(block: Bottleneck, si
     """Integer data with dyadic batch norms is exact in float64, so the folded fast engine must match exactly."""
     exact_params = bottleneck_params(block, seed=5, dtype="object", integer=True)
     float_params = bottleneck_params(block, seed=5, dtype="float64", integer=True)
-    x = bottleneck_input(block, batch=2, size=size, seed=6, dtype="float64", integer=True)
+    x = bottleneck_input(block, batch=2, input_size=size, seed=6, dtype="float64", integer=True)
     exact = bottleneck_forward(x.astype(np.int64), exact_params)
     folded = FoldedBottleneck(float_params)
     mine = folded(x)
@@ -75,7 +75,7 @@ def test_the_thread_block_takes_the_fast_path() -> None:
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_folded_and_plain_forward_agree_on_float_data(block: Bottleneck, dtype: str) -> None:
     params = bottleneck_params(block, seed=1, dtype=dtype)  # type: ignore[arg-type]
-    x = bottleneck_input(block, batch=3, size=(6, 5), seed=2, dtype=dtype)  # type: ignore[arg-type]
+    x = bottleneck_input(block, batch=3, input_size=(6, 5), seed=2, dtype=dtype)  # type: ignore[arg-type]
     plain = bottleneck_forward(x, params)
     folded = FoldedBottleneck(params)(x)
     assert plain.dtype == folded.dtype == np.dtype(dtype)
@@ -86,8 +86,8 @@ def test_folded_and_plain_forward_agree_on_float_data(block: Bottleneck, dtype: 
 def test_reused_output_and_buffers_give_the_same_result() -> None:
     block = Bottleneck(16, 4)
     model = FoldedBottleneck(bottleneck_params(block, seed=0, dtype="float64", integer=True))
-    a = bottleneck_input(block, batch=2, size=5, seed=1, dtype="float64", integer=True)
-    b = bottleneck_input(block, batch=1, size=(3, 8), seed=2, dtype="float64", integer=True)
+    a = bottleneck_input(block, batch=2, input_size=5, seed=1, dtype="float64", integer=True)
+    b = bottleneck_input(block, batch=1, input_size=(3, 8), seed=2, dtype="float64", integer=True)
     first = model(a)
     model(b)  # a different shape replaces the scratch buffers
     out = np.full_like(first, np.nan)
@@ -134,7 +134,7 @@ def test_row_bands_on_threads_compute_the_same_block_exactly(monkeypatch: pytest
     block = Bottleneck(8, 2)
     exact_params = bottleneck_params(block, seed=7, dtype="object", integer=True)
     float_params = bottleneck_params(block, seed=7, dtype="float64", integer=True)
-    x = bottleneck_input(block, batch=2, size=(7, 5), seed=8, dtype="float64", integer=True)
+    x = bottleneck_input(block, batch=2, input_size=(7, 5), seed=8, dtype="float64", integer=True)
     exact = bottleneck_forward(x.astype(np.int64), exact_params)
     np.testing.assert_array_equal(FoldedBottleneck(float_params)(x), exact.astype(np.float64))
 
@@ -292,7 +292,7 @@ GENERIC = [
 @pytest.mark.parametrize("block", GENERIC, ids=repr)
 def test_the_exact_generic_path_equals_the_definition(block: Bottleneck) -> None:
     params = bottleneck_params(block, seed=2, dtype="object", integer=True)
-    x = bottleneck_input(block, batch=2, size=(5, 6), seed=3, dtype="object", integer=True)
+    x = bottleneck_input(block, batch=2, input_size=(5, 6), seed=3, dtype="object", integer=True)
     folded = FoldedBottleneck(params)
     assert not folded.fast
     mine, theirs = folded(x), bottleneck_forward(x, params)
@@ -305,7 +305,7 @@ def test_the_exact_generic_path_equals_the_definition(block: Bottleneck) -> None
 def test_the_float_generic_path_of_a_grouped_block_equals_the_definition(block: Bottleneck) -> None:
     # dyadic data: float64 computes the block exactly, so the folded and unfolded passes agree to the bit
     params = bottleneck_params(block, seed=4, dtype="float64", integer=True)
-    x = bottleneck_input(block, batch=2, size=(7, 5), seed=5, dtype="float64", integer=True)
+    x = bottleneck_input(block, batch=2, input_size=(7, 5), seed=5, dtype="float64", integer=True)
     folded = FoldedBottleneck(params)
     assert not folded.fast
     np.testing.assert_array_equal(folded(x), bottleneck_forward(x, params))
@@ -361,7 +361,7 @@ def _held_bytes(folded: FoldedBottleneck, output: np.ndarray, stride: int) -> in
 )
 def test_the_workspace_estimate_is_what_the_fast_path_allocates(block: Bottleneck, stride: int, dtype: str) -> None:
     folded = FoldedBottleneck(bottleneck_params(block, seed=0, dtype=dtype))  # type: ignore[arg-type]
-    x = bottleneck_input(block, batch=2, size=(9, 7), seed=1, dtype=dtype)  # type: ignore[arg-type]
+    x = bottleneck_input(block, batch=2, input_size=(9, 7), seed=1, dtype=dtype)  # type: ignore[arg-type]
     assert folded.fast
     held = _held_bytes(folded, folded(x), stride)
     if block.has_projection:
@@ -392,7 +392,7 @@ def test_a_spare_projection_batch_norm_on_an_identity_block_is_ignored() -> None
     block = Bottleneck(16, 4)
     params = bottleneck_params(block, seed=6, dtype="float64", integer=True)
     spare = dataclasses.replace(params, downsample_bn=params.bn3)
-    x = bottleneck_input(block, batch=1, size=5, seed=7, dtype="float64", integer=True)
+    x = bottleneck_input(block, batch=1, input_size=5, seed=7, dtype="float64", integer=True)
     np.testing.assert_array_equal(FoldedBottleneck(spare)(x), bottleneck_forward(x, params))
     np.testing.assert_array_equal(bottleneck_forward(x, spare), bottleneck_forward(x, params))
 
@@ -414,7 +414,7 @@ def test_an_infinite_input_times_a_zero_weight_is_refused_as_input_not_as_a_warn
     conv1[:, 5] = 0  # input channel 5 reaches no conv1 output
     folded = FoldedBottleneck(dataclasses.replace(params, conv1=conv1))
     assert folded.fast
-    x = bottleneck_input(block, batch=2, size=(6, 5), seed=2, dtype="float64", integer=True)
+    x = bottleneck_input(block, batch=2, input_size=(6, 5), seed=2, dtype="float64", integer=True)
     x[1, 5, 2, 3] = np.inf
     message = "input has 0 NaN and 1 infinite entries (first at index [1, 5, 2, 3])"
     with pytest.raises(VerifierError, match=re.escape(message)):
@@ -427,7 +427,7 @@ def test_an_infinite_input_times_a_zero_weight_is_refused_as_input_not_as_a_warn
 def test_a_float32_block_keeps_every_folded_array_and_buffer_in_float32(block: Bottleneck) -> None:
     # float64 anywhere would make NumPy leave float32 BLAS for a slower mixed loop and double the memory
     folded = FoldedBottleneck(bottleneck_params(block, seed=3, dtype="float32"))
-    folded(bottleneck_input(block, batch=1, size=(5, 4), seed=4, dtype="float32"))
+    folded(bottleneck_input(block, batch=1, input_size=(5, 4), seed=4, dtype="float32"))
     arrays = {
         name: getattr(folded, name) for name in ("_w1", "_w2", "_w3", "_low1", "w1", "b1", "w2", "b2", "w3", "b3")
     }
@@ -491,7 +491,7 @@ def test_only_a_strided_fast_block_scans_its_input_for_non_finite_entries_up_fro
     monkeypatch.setattr(blocks, "ensure_finite", counting)
     folded = FoldedBottleneck(bottleneck_params(block, seed=1, dtype="float64"))
     assert folded.fast
-    folded(bottleneck_input(block, batch=1, size=6, seed=2, dtype="float64"))
+    folded(bottleneck_input(block, batch=1, input_size=6, seed=2, dtype="float64"))
     assert names == ["input"] * scans
 
 
@@ -503,7 +503,7 @@ def test_the_block_refuses_bad_parameters_and_inputs() -> None:
     with pytest.raises(VerifierError, match=re.escape("dtype must be one of float32, float64, object, got 'float16'")):
         bottleneck_params(block, dtype="float16")  # type: ignore[arg-type]
     with pytest.raises(VerifierError, match=re.escape("batch must be a positive int, got 0")):
-        bottleneck_input(block, batch=0, size=4)
+        bottleneck_input(block, batch=0, input_size=4)
     with pytest.raises(VerifierError, match=re.escape("input must be 4-D (N, C, H, W), got shape (8, 4, 4)")):
         bottleneck_forward(np.ones((8, 4, 4), np.float32), params)
     with pytest.raises(VerifierError, match=re.escape("input has 4 channels but the block expects 8")):
@@ -519,7 +519,7 @@ def test_the_block_refuses_bad_parameters_and_inputs() -> None:
 def test_exact_bottleneck_equals_the_loop_definition_with_a_projection_and_stride() -> None:
     for block in (Bottleneck(8, 2, stride=2, variant="v1"), Bottleneck(8, 4, stride=2, groups=2), Bottleneck(8, 2)):
         params = bottleneck_params(block, seed=3, dtype="object", integer=True)
-        x = bottleneck_input(block, batch=1, size=5, seed=4, dtype="object", integer=True)
+        x = bottleneck_input(block, batch=1, input_size=5, seed=4, dtype="object", integer=True)
         roots = {Fraction(r) ** 2: Fraction(r) for r in (Fraction(1, 2), 1, 2)}
         expected = reference.bottleneck(x.tolist(), params, sqrt=lambda v, roots=roots: roots[v])
         assert bottleneck_forward(x, params).tolist() == expected, block
@@ -539,7 +539,7 @@ def test_the_engine_keeps_working_in_a_forked_child() -> None:
     from verifier.numeric import FoldedBottleneck
 
     params = bottleneck_params(seed=0)
-    x = bottleneck_input(size=28, seed=1)
+    x = bottleneck_input(input_size=28, seed=1)
     block = FoldedBottleneck(params)
     expected = block(x)  # the parent's thread pool now exists
     pid = os.fork()
@@ -556,7 +556,7 @@ def test_exact_batch_norm_and_bottleneck_take_numpy_integers_as_python_ints() ->
     assert out.ravel().tolist() == [2**64, -(2**64)]
     block = Bottleneck(4, 1)
     params = bottleneck_params(block, dtype="object", integer=True)
-    x = bottleneck_input(block, size=2, dtype="object", integer=True) * 2**60  # sums beyond int64
+    x = bottleneck_input(block, input_size=2, dtype="object", integer=True) * 2**60  # sums beyond int64
     wrapped = np.vectorize(np.int64, otypes=[object])(x)  # the same values as NumPy integers
     assert bottleneck_forward(wrapped, params).tolist() == bottleneck_forward(x, params).tolist()
 

@@ -218,17 +218,19 @@ def test_inputs_default_to_one_float32_resnet50_map_of_56_by_56_from_seed_0() ->
 
 def test_input_sizes_of_one_are_allowed_and_zero_or_booleans_refused() -> None:
     block = Bottleneck(8, 2)
-    assert bottleneck_input(block, batch=1, size=1).shape == (1, 8, 1, 1)
-    assert bottleneck_input(block, size=(1, 3)).shape == (1, 8, 1, 3)
-    with pytest.raises(VerifierError, match=re.escape("size must be a positive int or a pair of them, got (2, 0)")):
-        bottleneck_input(block, size=(2, 0))
+    assert bottleneck_input(block, batch=1, input_size=1).shape == (1, 8, 1, 1)
+    assert bottleneck_input(block, input_size=(1, 3)).shape == (1, 8, 1, 3)
+    with pytest.raises(
+        VerifierError, match=re.escape("input_size must be a positive int or a pair of them, got (2, 0)")
+    ):
+        bottleneck_input(block, input_size=(2, 0))
     with pytest.raises(VerifierError, match=re.escape("batch must be a positive int, got True (bool)")):
         bottleneck_input(block, batch=True)
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "object"])
 def test_inputs_come_in_the_dtype_asked_for(dtype: str) -> None:
-    x = bottleneck_input(Bottleneck(8, 2), batch=2, size=4, seed=3, dtype=dtype, integer=True)  # type: ignore[arg-type]
+    x = bottleneck_input(Bottleneck(8, 2), batch=2, input_size=4, seed=3, dtype=dtype, integer=True)  # type: ignore[arg-type]
     assert x.dtype == np.dtype(dtype) and x.shape == (2, 8, 4, 4)
     assert _exact(x) <= {Fraction(k) for k in range(-3, 4)}
     if dtype == "object":
@@ -237,8 +239,8 @@ def test_inputs_come_in_the_dtype_asked_for(dtype: str) -> None:
 
 @pytest.mark.parametrize("size", [1.5, "56", (4, 0), None, True])
 def test_a_block_input_size_must_be_a_positive_int_or_pair(size: Any) -> None:
-    with pytest.raises(VerifierError, match=re.escape("size must be a positive int or a pair of them, got")):
-        bottleneck_input(Bottleneck(8, 2), size=size)
+    with pytest.raises(VerifierError, match=re.escape("input_size must be a positive int or a pair of them, got")):
+        bottleneck_input(Bottleneck(8, 2), input_size=size)
 
 
 @pytest.mark.parametrize("seed", [-1, 1.5, "0", True])
@@ -246,13 +248,13 @@ def test_seeds_must_be_non_negative_ints(seed: Any) -> None:
     with pytest.raises(VerifierError, match="^" + re.escape(f"seed must be an int >= 0, got {seed!r}")):
         bottleneck_params(Bottleneck(8, 2), seed=seed)
     with pytest.raises(VerifierError, match="^" + re.escape(f"seed must be an int >= 0, got {seed!r}")):
-        bottleneck_input(Bottleneck(8, 2), size=4, seed=seed)
+        bottleneck_input(Bottleneck(8, 2), input_size=4, seed=seed)
 
 
 @pytest.mark.parametrize("kind", [int, np.int64, np.int32, np.uint8])
 def test_bottleneck_input_takes_numpy_integer_sizes_as_conv2d_does(kind: Any) -> None:
     block = Bottleneck(8, 2)
-    x = bottleneck_input(block, batch=kind(2), size=(kind(3), kind(4)))
+    x = bottleneck_input(block, batch=kind(2), input_size=(kind(3), kind(4)))
     assert x.shape == (2, 8, 3, 4)
     assert conv2d(x, np.ones((2, 8, 1, 1), np.float32), stride=kind(2)).shape == (2, 2, 2, 2)
 
@@ -269,7 +271,7 @@ def test_a_bad_batch_is_refused_by_its_name(batch: Any) -> None:
 def test_dtypes_are_taken_by_name_or_as_numpy_dtypes(given: Any, name: str) -> None:
     block = Bottleneck(4, 1)
     params = bottleneck_params(block, dtype=given, integer=True)
-    assert bottleneck_input(block, size=2, dtype=given).dtype == np.dtype(name)
+    assert bottleneck_input(block, input_size=2, dtype=given).dtype == np.dtype(name)
     assert params.conv1.dtype == np.dtype(name)
 
 
@@ -312,15 +314,15 @@ def test_an_input_too_large_for_memory_is_refused_with_its_size(
     # 256 maps of 256 x 256: 2**24 entries, of 4 or 8 bytes, or a pointer and a number (64 bytes) for objects
     message = f"an input of shape (1, 256, 256, 256) needs about {size}"
     with pytest.raises(VerifierError, match=re.escape(message)):
-        bottleneck_input(Bottleneck(), size=256, dtype=dtype)  # type: ignore[arg-type]
+        bottleneck_input(Bottleneck(), input_size=256, dtype=dtype)  # type: ignore[arg-type]
 
 
 def test_inputs_default_to_one_standard_normal_sample_and_integers_span_minus_3_to_3() -> None:
     block = Bottleneck(8, 2)
-    x = bottleneck_input(block, size=(6, 5))
+    x = bottleneck_input(block, input_size=(6, 5))
     assert x.shape == (1, 8, 6, 5) and x.dtype == np.float32
     np.testing.assert_array_equal(x, np.random.default_rng(0).standard_normal((1, 8, 6, 5)).astype(np.float32))
-    whole = bottleneck_input(block, batch=3, size=12, integer=True, dtype="float64")
+    whole = bottleneck_input(block, batch=3, input_size=12, integer=True, dtype="float64")
     assert set(np.unique(whole).tolist()) == {-3.0, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0}
     with pytest.raises(VerifierError, match=re.escape("batch must be a positive int, got 0")):
         bottleneck_input(block, batch=0)

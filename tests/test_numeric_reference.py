@@ -118,7 +118,7 @@ def test_batch_norm_defaults_to_pytorchs_eps() -> None:
 def test_the_exact_root_is_used_in_every_batch_norm_of_the_block(block: Bottleneck, channels: int) -> None:
     """With integer data and an exact root the whole block stays rational: no float anywhere in the output."""
     params = bottleneck_params(block, seed=3, dtype="object", integer=True)
-    x = bottleneck_input(block, batch=1, size=(4, 4), seed=4, dtype="object", integer=True)
+    x = bottleneck_input(block, batch=1, input_size=(4, 4), seed=4, dtype="object", integer=True)
     roots: list[Fraction] = []
 
     def root(value: Fraction) -> Fraction:

@@ -181,7 +181,7 @@ class _Layer:
     """A conv followed by a per-map affine map (a batch norm, or a folded bias) and maybe a ReLU."""
 
     conv: Conv2d
-    weights: np.ndarray  # exact entries
+    weight: np.ndarray  # exact entries
     scale: Sequence[Exact]
     shift: Sequence[Exact]
     relu: bool
@@ -237,10 +237,10 @@ def _evaluate(layer: _Layer, rows: range, cols: range, size: Pair, source: Sourc
     conv = layer.conv
     out = np.empty((conv.out_channels, len(rows), len(cols)), object)
     if len(rows) == len(cols) == 1:
-        maps = symbolic.output_maps(conv, (rows[0] - r0, cols[0] - c0), crop_size, weights=layer.weights, inputs=crop)
+        maps = symbolic.output_maps(conv, (rows[0] - r0, cols[0] - c0), crop_size, weight=layer.weight, input=crop)
         out[:, 0, 0] = [_to_exact(m) for m in maps]
     else:
-        tensor = symbolic.output_tensor(conv, crop_size, weights=layer.weights, inputs=crop).tolist()
+        tensor = symbolic.output_tensor(conv, crop_size, weight=layer.weight, input=crop).tolist()
         for o, plane in enumerate(tensor):
             for i, r in enumerate(rows):
                 for j, c in enumerate(cols):

@@ -29,6 +29,7 @@ from ..numeric import FoldedBottleneck, bottleneck_input, bottleneck_params
 from ..progress import Progress
 from ..report import Report, Table, fmt
 from ..spec import Bottleneck
+from ._conv_options import parse_size
 
 __all__ = ["RunResult", "run_bottleneck", "run_report"]
 
@@ -118,7 +119,7 @@ def run_bottleneck(
     dtype: str = "float32",
     *,
     seed: int = 0,
-    size: int = SIZE,
+    input_size: int | tuple[int, int] = SIZE,
     repeats: int | None = None,
     crosscheck: bool = True,
     progress: Progress | None = None,
@@ -132,13 +133,13 @@ def run_bottleneck(
         batch: N of the (N, 256, size, size) input.
         dtype: ``"float32"`` or ``"float64"``.
         seed: draws the weights, batch norms and input.
-        size: height and width of the input (56 in the thread's stage).
+        input_size: the input's (H, W), or one int for a square (56x56 in the thread's stage).
         repeats: timed forward passes (default: at least 5, about one second).
         crosscheck: whether to compare chosen pixels with the exact derivation.
         progress: reports the steps of long work.
     """
     batch = check.int_at_least("batch", batch, 1)
-    size = check.int_at_least("size", size, 1)
+    h, w = check.pair_at_least("input_size", input_size, 1)
     dtype = check.choice("dtype", dtype, DTYPES)
     seed = check.int_at_least("seed", seed, 0)
     if not isinstance(crosscheck, bool):
@@ -147,7 +148,7 @@ def run_bottleneck(
         repeats = check.int_at_least("repeats", repeats, 1)
     progress = progress or Progress(enabled=False)
     block = Bottleneck()
-    input_shape = (batch, block.in_channels, size, size)
+    input_shape = (batch, block.in_channels, h, w)
     item = np.dtype(dtype).itemsize
     progress.step("preparing parameters")
     params = bottleneck_params(block, seed=seed, dtype=dtype)  # type: ignore[arg-type]
@@ -156,16 +157,14 @@ def run_bottleneck(
     # the input, the timing output, and a second forward pass's scratch and output when measuring memory
     ensure_fits(input_bytes + 2 * model.workspace_bytes(input_shape), f"a bottleneck run on input {input_shape}")
     progress.step("drawing the input")
-    x = bottleneck_input(block, batch, size, seed=seed + 1, dtype=dtype)  # type: ignore[arg-type]
+    x = bottleneck_input(block, batch, (h, w), seed=seed + 1, dtype=dtype)  # type: ignore[arg-type]
     out = np.empty(block.output_shape(input_shape), dtype)
     seconds, count = _median_seconds(model, x, out, repeats, progress)
     progress.step("measuring peak memory")
     peak = _peak_bytes(model, x)
     result_check = None
     if crosscheck:
-        result_check = crosscheck_bottleneck(
-            block, (size, size), dtype=dtype, seed=seed, data=(x, params), progress=progress
-        )
+        result_check = crosscheck_bottleneck(block, (h, w), dtype=dtype, seed=seed, data=(x, params), progress=progress)
     return RunResult(
         block=block,
         input_shape=input_shape,
@@ -241,12 +240,15 @@ def run_report(result: RunResult) -> Report:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """``--batch``, ``--dtype``, ``--seed``, ``--size``, ``--repeats``."""
+    """``--batch``, ``--dtype``, ``--seed``, ``--input``, ``--repeats``."""
     parser.add_argument("--batch", type=int, default=1, help="batch size N of the (N, 256, H, W) input (default 1)")
     parser.add_argument("--dtype", choices=DTYPES, default="float32", help="float type (default float32)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights and the input (default 0)")
     parser.add_argument(
-        "--size", type=int, default=SIZE, help=f"height and width of the input (default {SIZE}, the thread's stage)"
+        "--input",
+        metavar="HxW",
+        default=None,
+        help=f"input height x width, or one size for a square (default {SIZE}x{SIZE}, the thread's stage)",
     )
     parser.add_argument(
         "--repeats", type=int, default=None, help="timed forward passes (default: at least 5, about one second)"
@@ -255,6 +257,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def execute(args: argparse.Namespace, progress: Progress) -> Report:
     result = run_bottleneck(
-        batch=args.batch, dtype=args.dtype, seed=args.seed, size=args.size, repeats=args.repeats, progress=progress
+        batch=args.batch,
+        dtype=args.dtype,
+        seed=args.seed,
+        input_size=parse_size(args.input, (SIZE, SIZE)),
+        repeats=args.repeats,
+        progress=progress,
     )
     return run_report(result)

@@ -8,7 +8,7 @@ and runs the same block with matrix products on views and in-place elementwise w
 >>> from verifier.numeric.params import bottleneck_input, bottleneck_params
 >>> block = Bottleneck(16, 4)                       # 16 -> 4 -> 4 -> 16 maps
 >>> params = bottleneck_params(block, seed=0, dtype="float64")
->>> x = bottleneck_input(block, batch=2, size=6, seed=1, dtype="float64")
+>>> x = bottleneck_input(block, batch=2, input_size=6, seed=1, dtype="float64")
 >>> y = bottleneck_forward(x, params)
 >>> y.shape
 (2, 16, 6, 6)

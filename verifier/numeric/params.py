@@ -172,7 +172,7 @@ def bottleneck_params(
 def bottleneck_input(
     block: Bottleneck | None = None,
     batch: int = 1,
-    size: int | tuple[int, int] = 56,
+    input_size: int | tuple[int, int] = 56,
     *,
     seed: int = 0,
     dtype: DType = "float32",
@@ -180,14 +180,14 @@ def bottleneck_input(
 ) -> np.ndarray:
     """An (N, C_in, H, W) input: standard normal, or integers in {-3, ..., 3} with ``integer=True``.
 
-    >>> bottleneck_input(batch=1, size=2, dtype="object", integer=True).shape
+    >>> bottleneck_input(batch=1, input_size=2, dtype="object", integer=True).shape
     (1, 256, 2, 2)
     """
     block = Bottleneck() if block is None else block
     if not isinstance(block, Bottleneck):
         raise VerifierTypeError(f"block must be a verifier.Bottleneck, got {type(block).__name__}")
     kind = _check_dtype(dtype)
-    h, w = check.pair_at_least("size", size, 1)
+    h, w = check.pair_at_least("input_size", input_size, 1)
     shape = (check.int_at_least("batch", batch, 1), block.in_channels, h, w)
     _check_flag("integer", integer)
     item = 8 if kind == "object" else np.dtype(kind).itemsize

@@ -79,7 +79,6 @@ def output_map(
     weight: Any = None,
     bias: Any = None,
     input: Any = None,
-    **renamed: Any,
 ) -> sp.Expr:
     """Output map ``o`` of ``conv`` at ``position`` (row, col) for an input of ``input_size`` (H, W).
 
@@ -98,12 +97,11 @@ def output_map(
         weight: values for the weights, shape (C_out, C_in/groups, k_h, k_w); symbols ``w`` by default.
         bias: values for the biases, shape (C_out,); symbols ``b`` by default when the conv has a bias.
         input: values for the input, shape (C_in, H, W); symbols ``x`` by default. (``weight`` and ``input``
-            are ``conv2d``'s names; the former ``weights=`` and ``inputs=`` are still accepted.)
+            are ``conv2d``'s names.)
     """
     check_conv(conv)
     o = check_map(conv, o)
     pos, size, _ = check_geometry(conv, position, input_size)
-    weight, input = _renamed_operands(weight, input, renamed, "output_map")
     if weight is None and bias is None and input is None:
         return _symbolic_map(conv, o, pos, size)
     _ensure_derivation_fits(conv, size, 1)
@@ -118,7 +116,6 @@ def output_maps(
     weight: Any = None,
     bias: Any = None,
     input: Any = None,
-    **renamed: Any,
 ) -> tuple[sp.Expr, ...]:
     """All C_out output maps at one position (operands converted once).
 
@@ -128,7 +125,6 @@ def output_maps(
     check_conv(conv)
     pos, size, _ = check_geometry(conv, position, input_size)
     _ensure_derivation_fits(conv, size, conv.out_channels)
-    weight, input = _renamed_operands(weight, input, renamed, "output_maps")
     ops = Operands(conv, size, weight, bias, input)
     return tuple(ops.build(o, pos) for o in range(conv.out_channels))
 
@@ -140,7 +136,6 @@ def output_tensor(
     weight: Any = None,
     bias: Any = None,
     input: Any = None,
-    **renamed: Any,
 ) -> sp.ImmutableDenseNDimArray:
     """Every output map at every position, shape (C_out, H_out, W_out); for small sizes.
 
@@ -150,22 +145,9 @@ def output_tensor(
     check_conv(conv)
     _, size, (ho, wo) = check_geometry(conv, (0, 0), input_size)
     _ensure_derivation_fits(conv, size, conv.out_channels * ho * wo)
-    weight, input = _renamed_operands(weight, input, renamed, "output_tensor")
     ops = Operands(conv, size, weight, bias, input)
     flat = [ops.build(o, (r, c)) for o in range(conv.out_channels) for r in range(ho) for c in range(wo)]
     return sp.ImmutableDenseNDimArray(flat, (conv.out_channels, ho, wo))
-
-
-def _renamed_operands(weight: Any, input: Any, renamed: dict[str, Any], who: str) -> tuple[Any, Any]:
-    """``weight`` and ``input``, also taken under their former names ``weights``/``inputs`` (for callers written
-    before the vocabulary settled on ``conv2d``'s names)."""
-    unknown = sorted(set(renamed) - {"weights", "inputs"})
-    if unknown:
-        raise VerifierTypeError(f"{who}() got an unexpected keyword argument {unknown[0]!r}")
-    for old, new, value in (("weights", "weight", weight), ("inputs", "input", input)):
-        if old in renamed and value is not None:
-            raise VerifierTypeError(f"{who}() got both {new}= and its former name {old}=: pass {new}= only")
-    return renamed.get("weights", weight), renamed.get("inputs", input)
 
 
 # -- how the sums are found and built -------------------------------------------------------------

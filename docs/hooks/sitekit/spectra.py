@@ -18,7 +18,7 @@ def expansion_spectra(seed: int = 0, size: int = 56) -> dict[str, Any]:
     singular values of the 256 × (H·W) matrix of expanded maps before and after a ReLU, with numeric ranks."""
     block = Bottleneck()
     params = bottleneck_params(block, seed=seed, dtype="float64")
-    x = bottleneck_input(block, size=size, seed=seed + 1, dtype="float64")
+    x = bottleneck_input(block, input_size=size, seed=seed + 1, dtype="float64")
     h = relu(params.bn1.apply(conv2d(x, params.conv1)))
     h = relu(params.bn2.apply(conv2d(h, params.conv2, padding=1)))
     z = conv2d(h, params.conv3)  # the 1x1 expansion, nothing after it yet
