@@ -238,6 +238,39 @@ def test_json_works_before_and_after_the_subcommand(argv: list[str], capsys: pyt
     assert timeless(before) == timeless(after)
 
 
+@pytest.mark.parametrize("json_first", [True, False], ids=["json-first", "json-last"])
+@pytest.mark.parametrize(
+    ("argv", "option"),
+    [(["derive", "--full"], "--full"), (["derive", "--latex"], "--latex"), (["prove", "--proofs"], "--proofs")],
+)
+def test_an_option_of_the_text_report_next_to_json_is_bad_usage(
+    argv: list[str], option: str, json_first: bool, capsys: pytest.CaptureFixture[str]
+) -> None:
+    full = ["--json", *argv] if json_first else [*argv, "--json"]
+    _assert_bad_usage(full, (option, "text report only", "--json"), capsys)
+
+
+def test_what_the_text_options_add_is_in_the_json_already(capsys: pytest.CaptureFixture[str]) -> None:
+    layer = ["--in", "4", "--out", "2", "--kernel", "3", "--padding", "1", "--input", "3x3"]
+    status, out, _ = _run(["derive", *layer, "--json"], capsys)
+    data = json.loads(out)
+    assert status == 0
+
+    def products(text: str) -> set[tuple[str, str]]:  # (weight index, input index) of every w*x shown
+        return set(re.findall(r"w_\{([\d,]+)\}\W*x_\{([\d,]+)\}", text))
+
+    for flags, key in ((["--full"], "expression"), (["--full", "--latex"], "latex")):
+        status, text, _ = _run(["derive", *layer, *flags], capsys)
+        shown = products(text)
+        assert status == 0 and len(shown) == 4 * 3 * 3  # every product of the centre pixel: 4 maps x 3 x 3 taps
+        assert shown == products(data[key])
+    status, out, _ = _run(["prove", "--theorem", "parameter-count", "--json"], capsys)
+    proof = json.loads(out)["theorems"][0]["proof"]
+    status, text, _ = _run(["prove", "--theorem", "parameter-count", "--proofs"], capsys)
+    flat = " ".join(text.split())  # the text report wraps long lines
+    assert proof and all(" ".join(line.split()) in flat for line in proof)
+
+
 @pytest.mark.parametrize("name", SUBCOMMANDS)
 def test_main_job_options_next_to_a_subcommand_are_bad_usage(name: str, capsys: pytest.CaptureFixture[str]) -> None:
     _assert_bad_usage(["--skip-run", name], ("--skip-run", "main job only", f"verifier {name}"), capsys)
@@ -325,6 +358,39 @@ def test_real_processes_with_a_full_disk_and_a_closed_stderr() -> None:
         [*command, "--json"], cwd=ROOT, stdout=subprocess.PIPE, preexec_fn=lambda: os.close(2), timeout=120
     )
     assert closed.returncode == 0 and json.loads(closed.stdout)["claims"][0]["id"] == "n2-maps"
+
+
+@pytest.mark.parametrize("argv", [["--version"], ["count", "--help"]])
+def test_help_and_version_on_a_full_disk_are_one_line_and_status_74(argv: list[str]) -> None:
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "verifier", *argv], cwd=ROOT, stdout=full, stderr=subprocess.PIPE, text=True
+        )
+    prog = "verifier" if argv == ["--version"] else "verifier count"
+    assert (result.returncode, result.stderr.splitlines()) == (
+        74,
+        [f"{prog}: error: could not write to stdout: [Errno 28] No space left on device"],
+    )
+
+
+def test_an_interrupt_while_the_package_loads_is_one_line_and_status_130(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib.abc
+
+    import verifier_cli
+    from verifier.cli import EXIT_STATUSES
+
+    class Interrupted(importlib.abc.MetaPathFinder):  # Ctrl-C arriving while verifier.cli is imported
+        def find_spec(self, name: str, *args: object) -> None:
+            if name == "verifier.cli":
+                raise KeyboardInterrupt
+
+    monkeypatch.delitem(sys.modules, "verifier.cli")
+    monkeypatch.setattr(sys, "meta_path", [Interrupted(), *sys.meta_path])
+    assert verifier_cli.main() == verifier_cli.INTERRUPTED == 130
+    assert EXIT_STATUSES[130].startswith("interrupted")
+    assert capsys.readouterr() == ("", "verifier: interrupted\n")
 
 
 def test_the_exit_statuses_are_listed_alike_in_help_and_readme(capsys: pytest.CaptureFixture[str]) -> None:

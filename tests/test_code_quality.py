@@ -14,7 +14,9 @@ def _run(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_ruff_finds_nothing_in_the_package_tests_and_benchmarks() -> None:
-    done = _run("ruff", "check", "verifier", "verifier_pytest", "tests", "benchmarks", "scripts", "docs")
+    done = _run(
+        "ruff", "check", "verifier", "verifier_pytest", "verifier_cli", "tests", "benchmarks", "scripts", "docs"
+    )
     assert done.returncode == 0, done.stdout + done.stderr
 
 

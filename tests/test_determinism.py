@@ -31,7 +31,7 @@ FAST_COMMANDS = [
     ["count", "resnet50", "--json"],
     ["count", "bottleneck", "--json", "--execute", "--seed", "7", "--input", "8x8"],
     ["derive", "--json"],
-    ["derive", "--json", "--in", "4", "--out", "2", "--kernel", "3", "--padding", "1", "--input", "3x3", "--full"],
+    ["derive", "--json", "--in", "4", "--out", "2", "--kernel", "3", "--padding", "1", "--input", "3x3"],
 ]
 SLOW_COMMANDS = [["prove", "--json"], ["claims", "--json"], ["--json", "--skip-run"]]
 

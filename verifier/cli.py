@@ -52,8 +52,23 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(USAGE)
 
     def _print_message(self, message: str, file: SupportsWrite[str] | None = None) -> None:
-        if (file or sys.stderr) is not None:  # a closed stream (`>&-`) is None: nothing to print to
-            super()._print_message(message, file)
+        """``--help`` and ``--version`` text: a failed write is status 74 with one line, as for a report."""
+        stream = file or sys.stderr
+        if stream is None or not message:  # a closed stream (`>&-`) is None: nothing to print to
+            return
+        try:
+            stream.write(message)
+            flush = getattr(stream, "flush", None)
+            if flush is not None:
+                flush()
+        except BrokenPipeError:
+            _silence_stdout()
+        except OSError as exc:
+            if stream is not sys.stdout:
+                return
+            _silence_stdout()
+            _say(f"{self.prog}: error: could not write to stdout: {exc}")
+            raise SystemExit(WRITE_FAILED) from None
 
 
 def _epilog() -> str:
@@ -117,6 +132,16 @@ def _main_only_options(parser: _Parser, args: argparse.Namespace) -> None:
             )
 
 
+def _text_only_options(parser: _Parser, args: argparse.Namespace) -> None:
+    """Refuse, next to ``--json``, an option that shapes only the text report (a command's ``TEXT_ONLY``)."""
+    module = COMMANDS.get(args.command or "")
+    if not args.json or module is None:
+        return
+    for dest, why in getattr(module, "TEXT_ONLY", {}).items():
+        if getattr(args, dest, False):
+            parser.error(f"--{dest} shapes the text report only, and {why}: give one of --{dest} and --json")
+
+
 def _say(line: str) -> None:
     """One line on stderr, if there is a stderr to write to (``2>&-`` closes it)."""
     if sys.stderr is None:
@@ -146,6 +171,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser = _build_parser()
         args = parser.parse_args(argv)
         _main_only_options(parser, args)
+        _text_only_options(parser, args)
         progress = Progress(enabled=False if args.json else None)
         return _run(args, progress)
     except KeyboardInterrupt:

@@ -26,6 +26,13 @@ _SHOWN = (3, 2)  # products shown before and after the ellipsis when the sum is 
 _OTHER_OPTIONS = {"o ": "--map ", "position": "--position", "input ": "--input ", "input_size": "--input"}
 
 
+#: Options that shape the text only (``--json`` next to them is refused): the JSON holds both forms in full.
+TEXT_ONLY = {
+    "latex": "the JSON holds the LaTeX in 'latex'",
+    "full": "the JSON holds every product in 'expression' and 'latex'",
+}
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The conv (as ``torch.nn.Conv2d``'s arguments), the map, the position and the input size."""
     add_conv_arguments(parser, defaults=True)

@@ -20,6 +20,10 @@ from ..theorems import THEOREMS, Verdict, check_all, get_theorem, validate_layer
 HELP = "check every theorem: steps proved from the one definition of a conv, checked at named sizes, or cited"
 
 
+#: Options that shape the text only (``--json`` next to them is refused).
+TEXT_ONLY = {"proofs": "the JSON holds every theorem's proof in 'proof'"}
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """``--theorem ID`` (repeatable) to check only some; ``--proofs`` to print the LaTeX proof steps."""
     parser.add_argument(
