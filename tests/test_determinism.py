@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = Path(verifier.__file__).resolve().parent
 TIMING_KEYS = {"seconds", "gmacs_per_s", "peak_bytes"}
 
-#: Commands quick enough to run twice in every test run; the whole job is compared in the slow test below.
+#: Commands run twice, each time in a fresh process: the quick ones, then the whole job.
 FAST_COMMANDS = [
     ["count", "resnet50", "--json"],
     ["count", "bottleneck", "--json", "--execute", "--seed", "7", "--input", "8x8"],
@@ -87,22 +87,17 @@ def _has_figures() -> bool:
     return (ROOT / "docs" / "hooks" / "sitekit" / "spectra.py").exists()
 
 
-def test_quick_commands_and_figures_repeat_exactly_across_processes() -> None:
+@pytest.mark.slow
+def test_every_command_and_figure_repeats_exactly_across_processes() -> None:
+    commands = FAST_COMMANDS + SLOW_COMMANDS
     figures = _has_figures()
-    first = _run(FAST_COMMANDS, hash_seed=1, figures=figures)
-    second = _run(FAST_COMMANDS, hash_seed=2, figures=figures)
-    assert [o["status"] for o in first["outputs"]] == [0] * len(FAST_COMMANDS)
+    first = _run(commands, hash_seed=11, figures=figures)
+    second = _run(commands, hash_seed=12, figures=figures)
+    assert [o["status"] for o in first["outputs"]] == [0] * len(commands)
     assert _without_timing(first["outputs"]) == _without_timing(second["outputs"])
     assert first["figures"] == second["figures"]
     if figures:
         assert len(first["figures"]) == 2
-
-
-@pytest.mark.slow
-def test_the_whole_job_repeats_exactly_across_processes() -> None:
-    first = _run(SLOW_COMMANDS, hash_seed=11, figures=False)
-    second = _run(SLOW_COMMANDS, hash_seed=12, figures=False)
-    assert _without_timing(first["outputs"]) == _without_timing(second["outputs"])
 
 
 def test_engine_data_is_a_function_of_the_seed_alone() -> None:
@@ -115,8 +110,8 @@ def test_engine_data_is_a_function_of_the_seed_alone() -> None:
         for name in ("conv1", "conv2", "conv3"):
             assert np.array_equal(getattr(a, name), getattr(b, name))
         assert not all(np.array_equal(getattr(a, n), getattr(c, n)) for n in ("conv1", "conv2", "conv3"))
-        x = bottleneck_input(block, batch=1, size=4, seed=5, dtype=dtype, integer=integer)  # type: ignore[arg-type]
-        y = bottleneck_input(block, batch=1, size=4, seed=5, dtype=dtype, integer=integer)  # type: ignore[arg-type]
+        x = bottleneck_input(block, batch=1, input_size=4, seed=5, dtype=dtype, integer=integer)  # type: ignore[arg-type]
+        y = bottleneck_input(block, batch=1, input_size=4, seed=5, dtype=dtype, integer=integer)  # type: ignore[arg-type]
         assert np.array_equal(x, y)
 
 
