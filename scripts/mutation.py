@@ -54,6 +54,7 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
             "tests/test_commands_count.py",
         ),
     ),
+    "tables": ("verifier/tables.py", ("tests/test_tables.py", "tests/test_models.py", "tests/test_commands_count.py")),
     "numeric.reference": (
         "verifier/numeric/reference.py",
         (*NUMERIC_TESTS, "tests/test_numeric_reference.py", "tests/test_numeric_blocks.py"),

@@ -7,10 +7,10 @@ import json
 import pytest
 
 from verifier import cli
-from verifier._layer_option import check_at_layer, parse_layer
+from verifier._layer_option import parse_layer
 from verifier.errors import VerifierError
 from verifier.spec import Conv2d
-from verifier.theorems import THEOREMS, get_theorem
+from verifier.theorems import THEOREMS, check_all, check_at_layer, get_theorem
 
 
 @pytest.mark.parametrize(
@@ -62,6 +62,17 @@ def test_a_theorem_not_about_one_layer_is_skipped_at_a_layer_and_checked_without
     assert not budget.depends_on_layer
     assert check_at_layer(budget, Conv2d(512, 128, 1)).status == "skipped"
     assert check_at_layer(budget, None) is budget.check()
+
+
+def test_the_library_cli_and_plugin_agree_on_which_theorems_a_layer_skips(capsys: pytest.CaptureFixture[str]) -> None:
+    layer = Conv2d(512, 128, 1)
+    library = {t.id: v.status for t, v in check_all(layer=layer)}
+    status, out, _ = _prove(capsys, "--layer", "512,128,1", "--json")
+    cli_statuses = {t["id"]: t["status"] for t in json.loads(out)["theorems"]}
+    assert status == 0 and library == cli_statuses
+    # every theorem whose statement is not about one layer (read off the theorem, not off its verdict) is skipped
+    assert all(library[t.id] == "skipped" for t in THEOREMS if not t.depends_on_layer)
+    assert any(not t.depends_on_layer for t in THEOREMS)
 
 
 def _prove(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

@@ -26,7 +26,7 @@ import functools
 from collections.abc import Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 import _pytest
 import pluggy
@@ -34,14 +34,13 @@ import pytest
 from _pytest._code.code import TerminalRepr, Traceback
 from _pytest._io import TerminalWriter
 
-from ._layer_option import check_at_layer, parse_layer
+from . import claims, crosscheck
+from ._layer_option import parse_layer
+from .claims import Claim
+from .crosscheck import CrossCheck
 from .errors import VerifierError
-
-if TYPE_CHECKING:
-    from .claims import Claim
-    from .crosscheck import CrossCheck
-    from .spec import Conv2d
-    from .theorems import Step, Theorem, Verdict
+from .spec import Bottleneck, Conv2d
+from .theorems import THEOREMS, Step, Theorem, Verdict, check_at_layer, validate_layer
 
 __all__ = ["Outcome", "ProofCheck", "ProofItem", "claim_outcome", "crosscheck_outcome", "theorem_outcome"]
 
@@ -254,8 +253,6 @@ class ProofCheck:
         value = config.getoption("verifier_layer")
         if value is None:
             return cls()
-        from .theorems import validate_layer
-
         try:
             layer = parse_layer(value, "--verifier-layer")
         except VerifierError as exc:
@@ -268,13 +265,10 @@ class ProofCheck:
 
     # hooks
     def pytest_report_header(self, config: pytest.Config) -> str:
-        from .claims import CLAIMS
-        from .theorems import THEOREMS
-
         where = "at the thread's sizes" if self.layer is None else f"at layer {self.layer!r}"
         crosschecks = len(_crosschecks())
         return (
-            f"verifier: {len(THEOREMS)} theorems {where}; {len(CLAIMS)} claims and "
+            f"verifier: {len(THEOREMS)} theorems {where}; {len(claims.CLAIMS)} claims and "
             f"{crosschecks} cross-check{'s' if crosschecks != 1 else ''} at the thread's sizes"
         )
 
@@ -312,8 +306,6 @@ class ProofCheck:
         return [group("theorems", self._theorems), group("claims", self._claims), group("crosschecks", self._cross)]
 
     def _theorems(self, parent: ProofGroup) -> Iterable[ProofItem]:
-        from .theorems import THEOREMS
-
         for theorem in THEOREMS:
             judge = functools.partial(self._check_theorem, theorem)
             yield ProofItem.from_parent(parent, name=theorem.id, kind="theorem", judge=judge)
@@ -322,9 +314,7 @@ class ProofCheck:
         return theorem_outcome(theorem, check_at_layer(theorem, self.layer), self.layer)
 
     def _claims(self, parent: ProofGroup) -> Iterable[ProofItem]:
-        from .claims import CLAIMS
-
-        for statement in CLAIMS:
+        for statement in claims.CLAIMS:
             judge = functools.partial(_judge_claim, statement.id)
             yield ProofItem.from_parent(parent, name=statement.id, kind="claim", judge=judge)
 
@@ -334,24 +324,17 @@ class ProofCheck:
 
 
 def _judge_claim(claim_id: str) -> Outcome:
-    from .claims import get_claim
-
-    return claim_outcome(get_claim(claim_id))
+    return claim_outcome(claims.get_claim(claim_id))  # looked up at run time: a conftest may replace it
 
 
 def _engine_vs_derivation_at(point: tuple[int, int]) -> Callable[[], Outcome]:
     def judge() -> Outcome:
-        from .crosscheck import crosscheck_bottleneck
-
-        return crosscheck_outcome(crosscheck_bottleneck(points=[point]))
+        return crosscheck_outcome(crosscheck.crosscheck_bottleneck(points=[point]))
 
     return judge
 
 
 def _crosschecks() -> dict[str, Callable[[], Outcome]]:
     """One item per output pixel of the full-size cross-check: each item stays short, and -k picks a pixel."""
-    from .crosscheck import chosen_pixels
-    from .spec import Bottleneck
-
-    pixels = chosen_pixels(Bottleneck(), (56, 56))
+    pixels = crosscheck.chosen_pixels(Bottleneck(), (56, 56))
     return {f"engine-vs-derivation-at-{r}-{c}": _engine_vs_derivation_at((r, c)) for r, c in pixels}

@@ -12,10 +12,10 @@ from __future__ import annotations
 import argparse
 import time
 
-from .._layer_option import FORMAT, check_at_layer, parse_layer
+from .._layer_option import FORMAT, parse_layer
 from ..progress import Progress
 from ..report import Report, Table
-from ..theorems import THEOREMS, Verdict, check_all, get_theorem, validate_layer
+from ..theorems import THEOREMS, Verdict, check_all, check_at_layer, get_theorem, validate_layer
 
 HELP = "check every theorem: steps proved from the one definition of a conv, checked at named sizes, or cited"
 

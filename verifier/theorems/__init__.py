@@ -48,6 +48,7 @@ __all__ = [
     "Theorem",
     "Verdict",
     "check_all",
+    "check_at_layer",
     "clear_cache",
     "get_theorem",
     "validate_layer",
@@ -96,8 +97,24 @@ def check_all(progress: Progress | None = None, layer: Conv2d | None = None) -> 
     for theorem in THEOREMS:
         if progress is not None:
             progress.step(f"theorem {theorem.number}/{len(THEOREMS)}: {theorem.title}")
-        out.append((theorem, theorem.check() if layer is None else theorem.check(layer)))
+        out.append((theorem, check_at_layer(theorem, layer)))
     return out
+
+
+def check_at_layer(theorem: Theorem, layer: Conv2d | None) -> Verdict:
+    """``theorem.check(layer)``, except that at a layer a theorem whose statement is not about one layer is skipped.
+
+    :meth:`Theorem.check` would check such a theorem at the thread's sizes whatever the layer; a report about
+    the user's layer says instead that the layer does not bear on it. :func:`check_all`, ``verifier prove
+    --layer`` and ``pytest --verifier --verifier-layer`` all check through this function.
+
+    >>> check_at_layer(get_theorem("bottleneck-budget"), Conv2d(512, 128, 1)).status
+    'skipped'
+    """
+    if layer is not None and not theorem.depends_on_layer:
+        reason = "its statement is not about one layer, so the layer does not change it (checked without a layer)"
+        return Verdict(False, f"Skipped: {reason}", status="skipped")
+    return theorem.check() if layer is None else theorem.check(layer)
 
 
 def clear_cache() -> None:
