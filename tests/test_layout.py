@@ -151,3 +151,66 @@ def test_no_module_is_over_500_lines(tmp_path: Path) -> None:
     (tmp_path / "short.py").write_text("x = 1\n" * MAX_LINES)
     assert too_long(tmp_path) == {"long.py": MAX_LINES + 1}
     assert too_long(PACKAGE) == {}
+
+
+# -- third-party private API --------------------------------------------------------------------------------
+THIRD_PARTY = ("sympy", "numpy", "pytest", "_pytest", "pluggy", "mpmath")
+
+
+def _private(name: str) -> bool:
+    """``_x`` and ``__x`` are private; ``__x__`` is Python's own protocol, except SymPy's ``__xnew__`` family."""
+    dunder = name.startswith("__") and name.endswith("__") and not name.startswith("__xnew")
+    return name.startswith("_") and not dunder
+
+
+def _third_party_private_uses(path: Path) -> dict[str, list[str]]:
+    """Private API of a third-party package that ``path`` names: imports of private modules or names, and private
+    attributes read off a name bound to a third-party module or to a name imported from one."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    bound: dict[str, str] = {}  # local name -> third-party package it comes from
+    uses: dict[str, list[str]] = {}
+
+    def package(module: str) -> str | None:
+        top = module.split(".")[0]
+        return {"_pytest": "pytest"}.get(top, top) if top in THIRD_PARTY else None
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if (owner := package(alias.name)) is not None:
+                    bound[(alias.asname or alias.name).split(".")[0]] = owner
+                    if any(_private(part) for part in alias.name.split(".")):
+                        uses.setdefault(owner, []).append(f"import {alias.name}")
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and (owner := package(node.module or "")):
+            for alias in node.names:
+                bound[alias.asname or alias.name] = owner
+                if any(_private(part) for part in (*(node.module or "").split("."), alias.name)):
+                    uses.setdefault(owner, []).append(f"from {node.module} import {alias.name}")
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and _private(node.attr):
+            root: ast.expr = node.value
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if isinstance(root, ast.Name) and root.id in bound:
+                uses.setdefault(bound[root.id], []).append(ast.unparse(node))
+    return uses
+
+
+def test_each_third_party_packages_private_api_is_used_in_one_module_only(tmp_path: Path) -> None:
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "import sympy as sp\nfrom sympy.core.mul import Mul\nfrom _pytest._io import TerminalWriter\n"
+        "a = sp.Symbol.__xnew__\nb = Mul._from_args\nc = sp.Symbol.__name__\nd = sp.Symbol('x')._assumptions\n"
+    )
+    assert _third_party_private_uses(probe) == {
+        "pytest": ["from _pytest._io import TerminalWriter"],
+        "sympy": ["sp.Symbol.__xnew__", "Mul._from_args"],  # `sp.Symbol('x')._assumptions` is past a call: unseen
+    }
+    where: dict[str, set[str]] = {}
+    for root in (PACKAGE, PACKAGE.parent / "verifier_pytest", PACKAGE.parent / "verifier_cli"):
+        for path in sorted(root.rglob("*.py")):
+            for owner in _third_party_private_uses(path):
+                where.setdefault(owner, set()).add(path.relative_to(PACKAGE.parent).as_posix())
+    # SymPy's shortcuts, each probed at import against the public constructors; pytest's report objects for
+    # the proof check's failures (a failure shows its steps in colour, with no traceback)
+    assert where == {"sympy": {"verifier/symbolic/_sympy_fast.py"}, "pytest": {"verifier/pytest_plugin.py"}}
