@@ -230,8 +230,11 @@ def run_module(module: str, jobs: int, diffs: bool, equivalents: set[str], keep:
                 f"   with {len(equivalent)} equivalent mutants set aside: {killed} / {total - len(equivalent)} = "
                 f"{killed / (total - len(equivalent)):.1%}"
             )
-        for name in live:
-            print(f"   survivor {name}: {statuses[name]}")
+        # The listed equivalents are shown too, diff included: a name in the list that now denotes another
+        # mutant (the code above it changed) shows here, to be judged again.
+        for name in live + equivalent:
+            label = "set aside as equivalent" if name in equivalents else "survivor"
+            print(f"   {label} {name}: {statuses[name]}")
             if diffs:
                 shown = subprocess.run([*mutmut, "show", name], cwd=work, capture_output=True, text=True)
                 diff = [

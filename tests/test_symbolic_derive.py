@@ -896,3 +896,35 @@ def test_halves_everywhere_are_summed_as_halves():
     half = Fraction(1, 2)
     value = output_map(conv, 0, (0, 0), (1, 1), weight=[[[[half]], [[3 * half]]]], input=[[[half]], [[5 * half]]])
     assert value == sp.Rational(1, 4) + sp.Rational(15, 4)
+
+
+# -- the shortcuts give what the plain path gives ----------------------------------------------------------------
+def test_entries_of_mixed_exact_types_sum_to_the_value_worked_by_hand() -> None:
+    conv = Conv2d(3, 1, 1, bias=False)
+    weight = [[[[2]], [[sp.Rational(3, 2)]], [[Fraction(-1, 4)]]]]  # a Python int, a SymPy Rational, a Fraction
+    x = [[[5]], [[7]], [[np.int64(8)]]]
+    assert output_map(conv, 0, (0, 0), (1, 1), weight=weight, input=x) == sp.Rational(2 * 5 * 4 + 3 * 7 * 2 - 8, 4)
+
+
+@pytest.mark.parametrize("bias", [True, False])
+def test_without_the_canonical_shortcut_sympy_builds_the_same_maps(bias: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The derivation's fallback (SymPy's own Add, used when the shortcut declines) gives equal maps."""
+    import verifier.symbolic.derive as derive
+
+    conv = Conv2d(2, 2, 3, padding=1, bias=bias)
+    fast = [output_map(conv, o, (0, 1), (3, 3)) for o in range(2)], output_maps(conv, (1, 1), (3, 3))
+    monkeypatch.setattr(derive, "canonical_sum", lambda pairs, bias: None)
+    plain = [output_map(conv, o, (0, 1), (3, 3)) for o in range(2)], output_maps(conv, (1, 1), (3, 3))
+    assert plain == fast
+    assert all(len(m.args) == 2 * 6 + bias for m in plain[0])  # top row: 2 maps x (2 rows x 3 columns), plus b_o
+
+
+def test_listing_taps_is_refused_with_the_estimate_before_the_list_is_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    import verifier.memory as memory
+
+    monkeypatch.setattr(memory, "available_bytes", lambda: 64 * 2**20)  # 64 MiB free
+    conv = Conv2d(1, 1, 548, bias=False)  # 548 x 548 = 300,304 taps, about 77 MB listed
+    with pytest.raises(
+        VerifierError, match=r"listing the 300,304 taps of output map 0 of Conv2d\(1, 1, .* needs about"
+    ):
+        taps(conv, 0, (0, 0), (548, 548))
