@@ -111,3 +111,55 @@ def test_relu_into_writes_a_strided_destination():
     out = np.zeros((3, 2))  # the other way round: a strided source
     activations.relu_into(src.T, out)
     assert np.array_equal(out, np.maximum(src.T, 0))
+
+
+# -- what the mutation run found unguarded ------------------------------------------------------------------
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_relu_keeps_nan_and_infinities_as_torch_does(dtype: Any) -> None:
+    out = relu(np.array([np.nan, -np.inf, np.inf, -1.5, 2.5], dtype))
+    assert np.isnan(out[0]) and out[1:].tolist() == [0.0, np.inf, 0.0, 2.5]  # torch.relu(nan) is nan, not 0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.int64, object])
+def test_relu_of_an_empty_array_is_a_new_array_unless_in_place(dtype: Any) -> None:
+    x = np.zeros((2, 0), dtype)
+    assert relu(x) is not x and relu(x, inplace=True) is x
+
+
+def test_relu_in_place_names_what_it_was_given_and_what_to_do_instead() -> None:
+    x = np.array([-1.0, 2.0])
+    x.flags.writeable = False
+    with pytest.raises(VerifierError) as refused:
+        relu(x, inplace=True)
+    assert str(refused.value) == (
+        "inplace=True needs a writeable NumPy array to overwrite, got a read-only float64 array of shape (2,); "
+        "pass inplace=False for a new array"
+    )
+
+
+def _available(monkeypatch: pytest.MonkeyPatch, mib: int) -> None:
+    import verifier.memory as memory
+
+    monkeypatch.setattr(memory, "available_bytes", lambda: mib * 2**20)
+
+
+def test_relu_estimates_its_input_and_output_before_allocating(monkeypatch: pytest.MonkeyPatch) -> None:
+    x = np.broadcast_to(np.float32(-1), (10_000_000,))  # 40 MB seen, 4 bytes stored
+    _available(monkeypatch, 110)  # 88 MB usable: input and output (80 MB) fit; three such arrays would not
+    assert relu(x).shape == x.shape
+    _available(monkeypatch, 90)  # 72 MB usable
+    with pytest.raises(VerifierError, match=re.escape("relu on input (10000000,) needs about")):
+        relu(x)
+
+
+def test_relu_in_place_on_floats_needs_no_new_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    x = np.full(20_000_000, -1.0, np.float32)  # 80 MB, overwritten where it lies
+    _available(monkeypatch, 90)  # 72 MB usable: a second copy would not fit
+    assert relu(x, inplace=True) is x and not x.any()
+
+
+def test_relu_counts_an_object_entry_as_a_pointer_and_a_python_number(monkeypatch: pytest.MonkeyPatch) -> None:
+    x = np.broadcast_to(np.array(-1, dtype=object), (600_000,))  # 2 x 600,000 entries of 64 bytes: 77 MB
+    _available(monkeypatch, 80)  # 67 MB usable; at 8 bytes an entry (the pointer alone) it would seem to fit
+    with pytest.raises(VerifierError, match=re.escape("relu on input (600000,) needs about")):
+        relu(x)
