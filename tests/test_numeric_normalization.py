@@ -331,3 +331,32 @@ def test_batch_norm_counts_an_exact_entry_as_a_pointer_and_a_python_number(monke
     _available(monkeypatch, 80)  # 67 MB usable: 2 x 600,000 x 64 bytes (77 MB) do not fit, at 8 bytes they would
     with pytest.raises(VerifierError, match=re.escape("batch_norm on input (600000, 1) needs about")):
         batch_norm(x, [0], [1], eps=0)
+
+
+def test_an_overflowing_scale_or_shift_is_named_with_its_channel() -> None:
+    x = np.ones((1, 2), np.float32)
+    shift = r"^batch norm's bias - running_mean \* scale overflows float32 at channel 1 "
+    with pytest.raises(VerifierError, match=shift):
+        batch_norm(x, [0.0, 3e38], [1.0, 0.01], eps=0)  # shift: -3e38 x 10 is beyond float32
+    scale = r"^batch norm's weight / sqrt\(running_var \+ eps\) overflows float32 at channel 1 "
+    with pytest.raises(VerifierError, match=scale):
+        batch_norm(x, [0.0, 0.0], [1.0, 0.01], weight=[1.0, 3e38], eps=0)  # scale: 3e38 / 0.1
+
+
+def test_eps_up_to_the_largest_float64_is_taken_for_float_input() -> None:
+    largest = Fraction(float(np.finfo(np.float64).max))
+    out = batch_norm(np.ones((1, 1)), [0.0], [1.0], eps=largest)  # 1 / sqrt(1 + largest): about 7.5e-155
+    assert 0 < out[0, 0] < 1e-150
+    with pytest.raises(VerifierError, match="eps must be at most float64's largest value"):
+        batch_norm(np.ones((1, 1)), [0.0], [1.0], eps=largest + 1)
+
+
+def test_fold_refuses_a_bias_of_another_dtype_and_names_an_overflow() -> None:
+    with pytest.raises(VerifierTypeError, match=r"dtypes differ \(conv_weight is float32, conv_bias is float64\)"):
+        fold_batch_norm(np.ones((1, 1, 1, 1), np.float32), np.ones(1), [0.0], [1.0])
+    with pytest.raises(VerifierError) as refused:
+        fold_batch_norm(np.full((1, 1, 1, 1), 3e38, np.float32), None, [0.0], [0.01], eps=0)
+    assert str(refused.value) == (
+        "fold_batch_norm overflowed float32: the folded weight or bias has non-finite entries although every input "
+        "is finite"
+    )
