@@ -654,3 +654,16 @@ def test_projection_ratios_compare_the_last_block_of_each_stage() -> None:
     assert [r for _, r in c.detail] == [Fraction(19, 18)] * 4
     assert [r for _, r in c.weight_detail] == [Fraction(19, 18)] * 4
     assert not c.holds
+
+
+def test_a_networks_summary_names_its_variant_and_block_types_and_its_rows_add_up_to_its_count() -> None:
+    model = resnet("resnet50", "v1")
+    stages, blocks = model.summary(depth=1), model.summary(depth=2)  # one row per stage, one per block
+    for report in (stages, blocks):
+        assert report.ok is True and report.data["variant"] == "v1"
+        assert report.text().splitlines()[0] == "verifier count resnet50 (v1): input 1x3x224x224"
+        # the rows' multiply-adds against published block layouts counted by hand (no verifier class involved)
+        assert sum(g["macs"] for g in report.data["layers"]) == hand_counts_total("resnet50", "v1", 224)
+    assert {g["name"]: g["type"] for g in stages.data["layers"]}["layer1"] == "Sequential"
+    types = {g["name"]: g["type"] for g in blocks.data["layers"]}
+    assert types["layer1.0"] == types["layer4.2"] == "Bottleneck"

@@ -328,3 +328,17 @@ def test_inputs_default_to_one_standard_normal_sample_and_integers_span_minus_3_
         bottleneck_input(block, batch=0)
     with pytest.raises(VerifierError, match=re.escape("batch must be a positive int, got 2.0 (float)")):
         bottleneck_input(block, batch=2.0)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("make", [bottleneck_params, bottleneck_input])
+@pytest.mark.parametrize(("flag", "shown"), [("yes", "'yes' (str)"), (1, "1 (int)"), (None, "None (NoneType)")])
+def test_the_integer_flag_is_refused_by_name_with_the_value_and_its_type(make: Any, flag: Any, shown: str) -> None:
+    with pytest.raises(VerifierTypeError) as refused:
+        make(Bottleneck(8, 2), integer=flag)
+    assert str(refused.value) == f"integer must be True or False, got {shown}"
+
+
+def test_an_input_for_something_other_than_a_bottleneck_is_refused_naming_what_was_given() -> None:
+    with pytest.raises(VerifierTypeError) as refused:
+        bottleneck_input("resnet50")  # type: ignore[arg-type]
+    assert str(refused.value) == "block must be a verifier.Bottleneck, got str"
