@@ -84,7 +84,10 @@ def get_theorem(id: str) -> Theorem:
 
 
 def check_all(progress: Progress | None = None, layer: Conv2d | None = None) -> list[tuple[Theorem, Verdict]]:
-    """Check every theorem in order (at ``layer`` when given), reporting each to ``progress``; verdicts are cached.
+    """Check every theorem in order, reporting each to ``progress``; verdicts are cached.
+
+    With ``layer``, each theorem about one layer is checked at that layer, and the others are skipped
+    (:func:`check_at_layer`), as ``verifier prove --layer`` and ``pytest --verifier-layer`` do.
 
     >>> [t.id for t, v in check_all()][:3]
     ['all-inputs', 'maps-equal-filters', 'parameter-count']
