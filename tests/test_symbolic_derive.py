@@ -917,6 +917,12 @@ def test_without_the_canonical_shortcut_sympy_builds_the_same_maps(bias: bool, m
     plain = [output_map(conv, o, (0, 1), (3, 3)) for o in range(2)], output_maps(conv, (1, 1), (3, 3))
     assert plain == fast
     assert all(len(m.args) == 2 * 6 + bias for m in plain[0])  # top row: 2 maps x (2 rows x 3 columns), plus b_o
+    wide = Conv2d(512, 2, 1, bias=bias)  # over 2**18 weight and input symbols: a single map makes only its own
+    monkeypatch.undo()
+    fast_wide = output_map(wide, 1, (3, 4), (23, 23))
+    monkeypatch.setattr(derive, "canonical_sum", lambda pairs, bias: None)
+    plain_wide = output_map(wide, 1, (3, 4), (23, 23))
+    assert plain_wide == fast_wide and len(plain_wide.args) == 512 + bias
 
 
 def test_listing_taps_is_refused_with_the_estimate_before_the_list_is_built(monkeypatch: pytest.MonkeyPatch) -> None:
