@@ -136,6 +136,12 @@ def test_relu_in_place_names_what_it_was_given_and_what_to_do_instead() -> None:
         "pass inplace=False for a new array"
     )
 
+    class Tagged(np.ndarray):  # a writeable subclass: relu works on a plain-array view of it, so not in place
+        pass
+
+    with pytest.raises(VerifierError, match=re.escape("got a float64 array of shape (2,); pass inplace=False")):
+        relu(np.array([-1.0, 2.0]).view(Tagged), inplace=True)  # writeable: the message does not say read-only
+
 
 def _available(monkeypatch: pytest.MonkeyPatch, mib: int) -> None:
     import verifier.memory as memory
