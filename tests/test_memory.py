@@ -102,6 +102,9 @@ FAST = settings(max_examples=30, deadline=None)
         (5 * 1024**3 + 1024**3 // 2, "5.5 GiB"),
         (2 * 1024**4, "2.0 TiB"),
         (4096 * 1024**4, "4096.0 TiB"),
+        (10**12 * 1024**4 - 1024**4, "999999999999.0 TiB"),  # the last count in plain digits
+        (10**12 * 1024**4, "1.000e+12 TiB"),  # from 10**12 TiB on, in scientific notation
+        (-3 * 1024**2, "-3.0 MiB"),
     ],
 )
 def test_byte_counts_read_in_binary_units(nbytes: int, text: str) -> None:

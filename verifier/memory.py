@@ -30,13 +30,14 @@ def human_bytes(nbytes: float) -> str:
     '9.095e+387 TiB'
     """
     value = Decimal(nbytes)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if abs(value) < 1024 or unit == "TiB":
-            if unit == "B":
-                return f"{value:.0f} {unit}"
-            return f"{value:.1f} {unit}" if abs(value) < 10**12 else f"{value:.3e} {unit}"
+    units = ("B", "KiB", "MiB", "GiB", "TiB")
+    step = 0
+    while abs(value) >= 1024 and step < len(units) - 1:
         value /= 1024
-    raise AssertionError("unreachable")  # pragma: no cover
+        step += 1
+    if step == 0:
+        return f"{value:.0f} B"
+    return f"{value:.1f} {units[step]}" if abs(value) < 10**12 else f"{value:.3e} {units[step]}"
 
 
 def available_bytes() -> int | None:
