@@ -33,3 +33,10 @@ def peak_bytes_of_refusal(call: Callable[[], Any]) -> int:
         return tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
+
+
+def pretend_available(monkeypatch: pytest.MonkeyPatch, mib: int) -> None:
+    """Make the memory checks see ``mib`` MiB available, so an estimate's boundary can be tested at any size."""
+    import verifier.memory as memory
+
+    monkeypatch.setattr(memory, "available_bytes", lambda: mib * 2**20)

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from _arrays import pretend_available
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -143,29 +144,23 @@ def test_relu_in_place_names_what_it_was_given_and_what_to_do_instead() -> None:
         relu(np.array([-1.0, 2.0]).view(Tagged), inplace=True)  # writeable: the message does not say read-only
 
 
-def _available(monkeypatch: pytest.MonkeyPatch, mib: int) -> None:
-    import verifier.memory as memory
-
-    monkeypatch.setattr(memory, "available_bytes", lambda: mib * 2**20)
-
-
 def test_relu_estimates_its_input_and_output_before_allocating(monkeypatch: pytest.MonkeyPatch) -> None:
     x = np.broadcast_to(np.float32(-1), (10_000_000,))  # 40 MB seen, 4 bytes stored
-    _available(monkeypatch, 110)  # 88 MB usable: input and output (80 MB) fit; three such arrays would not
+    pretend_available(monkeypatch, 110)  # 88 MB usable: input and output (80 MB) fit; three such arrays would not
     assert relu(x).shape == x.shape
-    _available(monkeypatch, 90)  # 72 MB usable
+    pretend_available(monkeypatch, 90)  # 72 MB usable
     with pytest.raises(VerifierError, match=re.escape("relu on input (10000000,) needs about")):
         relu(x)
 
 
 def test_relu_in_place_on_floats_needs_no_new_memory(monkeypatch: pytest.MonkeyPatch) -> None:
     x = np.full(20_000_000, -1.0, np.float32)  # 80 MB, overwritten where it lies
-    _available(monkeypatch, 90)  # 72 MB usable: a second copy would not fit
+    pretend_available(monkeypatch, 90)  # 72 MB usable: a second copy would not fit
     assert relu(x, inplace=True) is x and not x.any()
 
 
 def test_relu_counts_an_object_entry_as_a_pointer_and_a_python_number(monkeypatch: pytest.MonkeyPatch) -> None:
     x = np.broadcast_to(np.array(-1, dtype=object), (600_000,))  # 2 x 600,000 entries of 64 bytes: 77 MB
-    _available(monkeypatch, 80)  # 67 MB usable; at 8 bytes an entry (the pointer alone) it would seem to fit
+    pretend_available(monkeypatch, 80)  # 67 MB usable; at 8 bytes an entry (the pointer alone) it would seem to fit
     with pytest.raises(VerifierError, match=re.escape("relu on input (600000,) needs about")):
         relu(x)

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from _arrays import as_object as _as_object
 from _arrays import ints as _ints
+from _arrays import pretend_available
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -310,25 +311,19 @@ def test_the_exact_square_root_inverts_squaring_and_refuses_a_non_square(num: in
         exact_sqrt(-root - 1)
 
 
-def _available(monkeypatch: pytest.MonkeyPatch, mib: int) -> None:
-    import verifier.memory as memory
-
-    monkeypatch.setattr(memory, "available_bytes", lambda: mib * 2**20)
-
-
 def test_batch_norm_estimates_its_result_and_one_temporary_before_allocating(monkeypatch: pytest.MonkeyPatch) -> None:
     x = np.broadcast_to(np.float32(1), (1, 10_000_000))  # (N, C) = (1, 10^7): 40 MB seen, 4 bytes stored
     vectors = {"running_mean": np.zeros(10_000_000, np.float32), "running_var": np.ones(10_000_000, np.float32)}
-    _available(monkeypatch, 110)  # 88 MB usable: the result and one temporary (80 MB) fit, three arrays would not
+    pretend_available(monkeypatch, 110)  # 88 MB usable: the result and one temporary (80 MB) fit, three would not
     assert batch_norm(x, **vectors).shape == x.shape
-    _available(monkeypatch, 90)  # 72 MB usable
+    pretend_available(monkeypatch, 90)  # 72 MB usable
     with pytest.raises(VerifierError, match=re.escape("batch_norm on input (1, 10000000) needs about")):
         batch_norm(x, **vectors)
 
 
 def test_batch_norm_counts_an_exact_entry_as_a_pointer_and_a_python_number(monkeypatch: pytest.MonkeyPatch) -> None:
     x = np.broadcast_to(np.int64(1), (600_000, 1))  # exact: every result entry is a Python number in an object array
-    _available(monkeypatch, 80)  # 67 MB usable: 2 x 600,000 x 64 bytes (77 MB) do not fit, at 8 bytes they would
+    pretend_available(monkeypatch, 80)  # 67 MB usable: 2 x 600,000 x 64 bytes (77 MB) do not fit, at 8 bytes they would
     with pytest.raises(VerifierError, match=re.escape("batch_norm on input (600000, 1) needs about")):
         batch_norm(x, [0], [1], eps=0)
 

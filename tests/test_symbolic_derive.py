@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 import sympy as sp
 from _arrays import peak_bytes_of_refusal as _peak_bytes_of_refusal
+from _arrays import pretend_available
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -926,9 +927,7 @@ def test_without_the_canonical_shortcut_sympy_builds_the_same_maps(bias: bool, m
 
 
 def test_listing_taps_is_refused_with_the_estimate_before_the_list_is_built(monkeypatch: pytest.MonkeyPatch) -> None:
-    import verifier.memory as memory
-
-    monkeypatch.setattr(memory, "available_bytes", lambda: 64 * 2**20)  # 64 MiB free
+    pretend_available(monkeypatch, 64)
     conv = Conv2d(1, 1, 548, bias=False)  # 548 x 548 = 300,304 taps, about 77 MB listed
     with pytest.raises(
         VerifierError, match=r"listing the 300,304 taps of output map 0 of Conv2d\(1, 1, .* needs about"
