@@ -130,7 +130,7 @@ def run_bottleneck(
     array is allocated.
 
     Args:
-        batch: N of the (N, 256, size, size) input.
+        batch: N of the (N, 256, H, W) input.
         dtype: ``"float32"`` or ``"float64"``.
         seed: draws the weights, batch norms and input.
         input_size: the input's (H, W), or one int for a square (56x56 in the thread's stage).
