@@ -36,7 +36,7 @@ def human_bytes(nbytes: float) -> str:
         value /= 1024
         step += 1
     if step == 0:
-        return f"{value:.0f} B"
+        return f"{value:.0f} {units[0]}"
     return f"{value:.1f} {units[step]}" if abs(value) < 10**12 else f"{value:.3e} {units[step]}"
 
 
