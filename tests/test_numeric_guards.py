@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 from _arrays import as_object as _as_object
 from _arrays import peak_bytes_of_refusal as _peak_bytes
+from _arrays import pretend_available
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -421,6 +422,14 @@ def test_opposite_infinities_and_finite_overflow_are_told_apart() -> None:
     assert conv2d(huge, np.full((1, 1, 1, 1), 0.5, np.float32)).max() == np.finfo(np.float32).max / 2
 
 
+def test_taps_that_overflow_to_opposite_infinities_raise_the_report_not_a_numpy_warning() -> None:
+    # Tap 0 gives +inf and tap 1 gives -inf; their sum is NaN, an invalid operation NumPy would warn about
+    # (and the suite turns warnings into errors). The user must see the overflow report only.
+    x = np.full((1, 1, 1, 3), 1e308)
+    with pytest.raises(VerifierError, match="^" + re.escape("conv2d overflowed float64: the result has non-finite")):
+        conv2d(x, np.array([[[[10.0, -10.0]]]]))
+
+
 def test_mixing_message_names_both_arguments_and_the_remedy() -> None:
     message = (
         "input is float64 but bias is int64: pass floats everywhere or exact numbers (integer or object arrays) "
@@ -524,6 +533,18 @@ HUGE_IMAGE = np.broadcast_to(np.float32(1), (1, 1, 10**6, 10**6))
 )
 def test_huge_inputs_are_refused_with_the_estimate_before_any_allocation(call: Any) -> None:
     assert _peak_bytes(call) < 2**20
+
+
+def test_a_conv_too_large_for_memory_is_refused_naming_the_work_and_its_input(monkeypatch) -> None:
+    with pytest.raises(VerifierError, match="^" + re.escape("conv2d on input (1, 1, 1000000, 1000000) needs about ")):
+        conv2d(HUGE_IMAGE, np.ones((1, 1, 3, 3), np.float32))
+    # A plan is made once per shape; memory is looked at again on every call, since it may have been taken since.
+    x, w = np.ones((1, 1, 3000, 3000), np.float32), np.ones((1, 1, 1, 1), np.float32)  # a 72 MB workspace
+    pretend_available(monkeypatch, 1024)
+    assert conv2d(x, w).shape == (1, 1, 3000, 3000)
+    pretend_available(monkeypatch, 64)
+    with pytest.raises(VerifierError, match="^" + re.escape("conv2d on input (1, 1, 3000, 3000) needs about ")):
+        conv2d(x, w)
 
 
 def test_the_input_is_read_for_nan_only_when_the_output_cannot_vouch_for_it(monkeypatch):
