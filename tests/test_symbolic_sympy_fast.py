@@ -179,6 +179,67 @@ def test_private_third_party_attributes_are_used_in_the_fast_module_only() -> No
     assert any(".__xnew__" in hit for hit in in_fast) and any("._from_args" in hit for hit in in_fast)
 
 
+class _Lookalike:
+    """SymPy's own object, except in one respect: equality, hash or contents (``args``, ``assumptions0``)."""
+
+    def __init__(self, real: Any, differs: str) -> None:
+        self.real, self.differs = real, differs
+
+    def __eq__(self, other: object) -> bool:
+        return self.differs != "equality" and bool(self.real == other)
+
+    def __hash__(self) -> int:
+        return hash(self.real) + (self.differs == "hash")
+
+    @property
+    def args(self) -> Any:
+        return self.real.args + ((sp.Integer(0),) if self.differs == "contents" else ())
+
+    @property
+    def assumptions0(self) -> Any:
+        return {**self.real.assumptions0, **({"real": True} if self.differs == "contents" else {})}
+
+
+@pytest.mark.parametrize("differs", ["nothing", "equality", "hash", "contents"])
+def test_each_probe_refuses_an_object_that_differs_from_sympys_in_any_one_respect(
+    monkeypatch: pytest.MonkeyPatch, differs: str
+) -> None:
+    """Every probe asks all three questions: an object that passes two of them and fails one is refused."""
+    real_sum, real_array, real_symbol = fast._canonical_sum, fast.SymbolArray._of_symbols.__func__, fast._xnew_symbol
+
+    def lookalike_array(cls: Any, flat: Any, shape: Any) -> Any:
+        return _Lookalike(real_array(cls, flat, shape), differs)
+
+    monkeypatch.setattr(fast, "_canonical_sum", lambda pairs, bias: _Lookalike(real_sum(pairs, bias), differs))
+    monkeypatch.setattr(fast.SymbolArray, "_of_symbols", classmethod(lookalike_array))
+    monkeypatch.setattr(fast, "_xnew_symbol", lambda name: _Lookalike(real_symbol(name), differs))
+    accepted = differs == "nothing"
+    assert fast._sums_identical() is accepted
+    assert fast._arrays_identical() is accepted
+    assert (fast._xnew_if_identical() is fast._xnew_symbol) is accepted
+
+
+def test_sum_probe_refuses_a_bias_placed_by_its_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    """SymPy puts a lone symbol before every product, whatever its name; a builder that sorts it by name is refused.
+
+    The probe's bias is named to sort after the products' factors, so the two rules give different sums.
+    """
+    real = fast._canonical_sum
+
+    def first_name(term: Any) -> str:
+        return str(term.name) if term.is_Symbol else min(str(f.name) for f in term.args)
+
+    def bias_by_name(pairs: Any, bias: Any) -> Any:
+        products = real(pairs, None)
+        if bias is None or products is None:
+            return real(pairs, bias)
+        terms = [*(products.args if products.is_Add else (products,)), bias]
+        return sp.Add._from_args(tuple(sorted(terms, key=first_name)), True)
+
+    monkeypatch.setattr(fast, "_canonical_sum", bias_by_name)
+    assert fast._sums_identical() is False
+
+
 def test_every_probe_accepts_the_installed_sympy() -> None:
     """On this SymPy every shortcut builds SymPy's own objects, so each probe says so and each is in use."""
     assert fast._arrays_identical() is True and fast._FAST_ARRAYS is True

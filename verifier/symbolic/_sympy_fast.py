@@ -198,7 +198,7 @@ def _sums_identical() -> bool:
     try:
         w = [sp.Symbol(f"w_{{{k}}}") for k in range(3)]
         x = [sp.Symbol(f"x_{{{k}}}") for k in range(3)]
-        b = sp.Symbol("b_{0}")
+        b = sp.Symbol("z_{0}")  # a name after every factor's: the lone symbol must still come first
         for pairs, bias in (([(w[0], x[0])], None), (list(zip(w, x, strict=True)), b), ([(x[2], w[1])], b)):
             fast = _canonical_sum(pairs, bias)
             public = sp.Add(*[p * q for p, q in pairs], *([bias] if bias is not None else []))
