@@ -285,9 +285,10 @@ def _conv_spec(
         raise type(exc)(f"{exc} {shapes}") from None
 
 
-#: ``scheme(input, weight, out)`` writes the conv of ``input`` into ``out``; ``choose(spec, dtype)`` picks one.
+#: ``scheme(input, weight, out)`` writes the conv of ``input`` into ``out``; ``choose(spec, dtype)`` picks one
+#: and names it (``"1x1"``, ``"shifted"`` or ``"im2col"``: its memory estimate depends on which).
 Scheme = Callable[[np.ndarray, np.ndarray, np.ndarray], None]
-Chooser = Callable[[Conv2d, np.dtype[Any]], Scheme]
+Chooser = Callable[[Conv2d, np.dtype[Any]], tuple[str, Scheme]]
 
 
 @dataclass(frozen=True)
@@ -299,8 +300,9 @@ class Plan:
     workspace: int
     #: whether the finite result is the input's check too (it is smaller and reads every input entry)
     input_after: bool
-    #: the function that computes the conv: ``scheme(input, weight, out)``
+    #: the function that computes the conv: ``scheme(input, weight, out)``, and its name
     scheme: Scheme
+    scheme_name: str
     terms: int
     #: the factor by which rounding can raise a computed output above its exact bound, and the dtype's largest
     rounding: float
@@ -317,7 +319,8 @@ def conv_plan(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, options: tuple
     """
     bshape = None if b is None else b.shape
     try:
-        key: Any = (x.shape, w.shape, bshape, x.dtype, w.dtype, None if b is None else b.dtype, _typed(options))
+        bdtype = None if b is None else b.dtype
+        key: Any = (x.shape, w.shape, bshape, x.dtype, w.dtype, bdtype, x.flags.c_contiguous, _typed(options))
         plan = _PLANS.get(key)
     except TypeError:  # an unhashable option: checked below, never remembered
         key, plan = None, None
@@ -332,14 +335,17 @@ def conv_plan(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, options: tuple
             rounding, largest = (1 + gamma(terms + 1, dtype)) * _SLACK, float(np.finfo(dtype).max)
         else:
             rounding, largest = math.inf, 0.0
-        workspace = conv_workspace_bytes(spec, (n, x.shape[-3], h, wd), dtype)
+        name, scheme = choose(spec, dtype)
+        copied = x.dtype != dtype or (name == "1x1" and not x.flags.c_contiguous)  # the input cast or made contiguous
+        workspace = conv_workspace_bytes(spec, (n, x.shape[-3], h, wd), dtype, name, input_copied=copied)
         ensure_fits(workspace, f"conv2d on input {tuple(x.shape)}")  # before any work that grows with the input
         plan = Plan(
             dtype,
             out_shape,
             workspace,
             dtype.kind == "f" and math.prod(out_shape) < x.size and _reads_every_input(spec, h, wd),
-            choose(spec, dtype),
+            scheme,
+            name,
             terms,
             rounding,
             largest,
@@ -426,11 +432,25 @@ def _row_sums(arr: np.ndarray) -> np.ndarray | None:
     return sums
 
 
-def conv_workspace_bytes(spec: Conv2d, input_shape: tuple[int, ...], dtype: np.dtype[Any]) -> int:
-    """An upper bound on the bytes ``conv2d`` allocates in one call: output, scratch, and a cast input.
+def conv_workspace_bytes(
+    spec: Conv2d,
+    input_shape: tuple[int, ...],
+    dtype: np.dtype[Any],
+    scheme: str = "any",
+    *,
+    input_copied: bool = True,
+) -> int:
+    """An upper bound on the bytes ``conv2d`` allocates in one call: output, the scheme's scratch, a copied input.
 
-    The scratch is the largest of the three schemes': the padded maps plus two accumulators (shifted
-    products), or the padded image, its gathered windows (twice) and their product (im2col, per item).
+    The scratch of each scheme (:mod:`verifier.numeric.conv`), in entries:
+
+    * ``"1x1"``: none; every product reads and writes views;
+    * ``"shifted"``: the flattened padded maps of one group plus two accumulators (a product and a sum);
+    * ``"im2col"``: one item's padded image, its gathered windows (twice: the previous item's are still held
+      while the next are gathered, and a product without BLAS may copy them) and their product;
+    * ``"any"``: the largest of these.
+
+    ``input_copied`` says whether the input is cast to the computing dtype, or copied to be contiguous.
     """
     n, c, h, w = input_shape
     ho, wo = spec.output_size(h, w)
@@ -438,10 +458,16 @@ def conv_workspace_bytes(spec: Conv2d, input_shape: tuple[int, ...], dtype: np.d
     (pt, pb), (pl, pr) = spec.padding_amounts
     cg, og = spec.in_per_group, spec.out_per_group
     hp, wp = h + pt + pb, w + pl + pr
-    shifted = cg * (hp * wp + spec.kernel_extent[1] - 1) + 2 * og * ho * wp
-    im2col = c * hp * wp + 2 * spec.taps_per_output * ho * wo + og * ho * wo  # non-BLAS products may copy the windows
-    cast = n * c * h * w  # when the input is not already in the computing dtype (or not contiguous)
-    return (n * spec.out_channels * ho * wo + max(shifted, im2col) + cast) * item + _OVERHEAD_BYTES
+    scratch = {
+        "1x1": 0,
+        "shifted": cg * (hp * wp + spec.kernel_extent[1] - 1) + 2 * og * ho * wp,
+        "im2col": c * hp * wp + 2 * spec.taps_per_output * ho * wo + og * ho * wo,
+    }
+    if scheme not in (*scratch, "any"):
+        raise VerifierError(f"scheme must be one of {', '.join(map(repr, scratch))} or 'any', got {scheme!r}")
+    copy = n * c * h * w if input_copied else 0
+    most = max(scratch.values()) if scheme == "any" else scratch[scheme]
+    return (n * spec.out_channels * ho * wo + most + copy) * item + _OVERHEAD_BYTES
 
 
 @lru_cache(maxsize=32)

@@ -113,13 +113,13 @@ def conv2d(
 
 
 # -- the schemes -----------------------------------------------------------------------------------------
-def _scheme(spec: Conv2d, dtype: np.dtype[Any]) -> Scheme:
-    """The scheme for this conv: 1x1 and shifted views for floats at stride 1, else im2col."""
+def _scheme(spec: Conv2d, dtype: np.dtype[Any]) -> tuple[str, Scheme]:
+    """The scheme for this conv, with its name: 1x1 and shifted views for floats at stride 1, else im2col."""
     if dtype.kind == "f" and spec.kernel_pair == (1, 1) and spec.stride_pair == (1, 1) and _unpadded(spec):
-        return partial(_conv1x1, groups=spec.groups)
+        return "1x1", partial(_conv1x1, groups=spec.groups)
     if dtype.kind == "f" and spec.stride_pair == (1, 1):
-        return partial(_conv_shifted, spec=spec)
-    return partial(_conv_im2col, spec=spec)
+        return "shifted", partial(_conv_shifted, spec=spec)
+    return "im2col", partial(_conv_im2col, spec=spec)
 
 
 def _unpadded(spec: Conv2d) -> bool:
