@@ -127,6 +127,14 @@ def test_full_size_folded_engine_is_exact_on_integer_data() -> None:
     np.testing.assert_array_equal(FoldedBottleneck(params)(x), bottleneck_forward(x, params))
 
 
+def test_tasks_on_the_pool_keep_the_callers_numpy_error_settings() -> None:
+    """np.errstate lives in the caller's context; a band run on another thread must see it too."""
+    seen: list[str] = []
+    with np.errstate(over="raise"):
+        par.parallel([lambda: seen.append(np.geterr()["over"])] * 3)
+    assert seen == ["raise"] * 3
+
+
 @pytest.mark.parametrize("threads", ["1", "2", "3"])
 def test_row_bands_on_threads_compute_the_same_block_exactly(monkeypatch: pytest.MonkeyPatch, threads: str) -> None:
     """VERIFIER_THREADS splits the work into bands of rows on threads; every split must give the exact result."""
@@ -453,13 +461,30 @@ def test_the_workspace_estimate_counts_4_8_or_64_bytes_an_entry_by_dtype(block: 
     assert estimates == {"float32": 4 * entries, "float64": 8 * entries, "object": 64 * entries}
 
 
-def test_an_overflow_after_conv1_is_refused_with_the_whole_message() -> None:
+@pytest.mark.parametrize("threads", ["1", "2"])  # one band of rows, or two bands each checking its own output
+def test_an_overflow_after_conv1_is_refused_with_the_whole_message(
+    monkeypatch: pytest.MonkeyPatch, threads: str
+) -> None:
+    monkeypatch.setenv("VERIFIER_THREADS", threads)
     block = Bottleneck(16, 4)
     params = bottleneck_params(block, seed=0, dtype="float32")
     params = dataclasses.replace(params, conv3=np.full_like(params.conv3, 1e36))
     message = "the bottleneck overflowed float32: its output has non-finite entries although every input is finite"
     with pytest.raises(VerifierError, match=f"^{re.escape(message)}$"):
         FoldedBottleneck(params)(np.full((1, 16, 4, 4), 1e4, np.float32))
+
+
+def test_the_plain_pass_reports_a_residual_add_that_overflows_with_the_whole_message() -> None:
+    """Every layer's result is finite (conv1 and conv3 are zero, bn3 shifts to 2e38) and so is the input (2e38);
+    their sum is not."""
+    params = bottleneck_params(Bottleneck(16, 4), seed=0, dtype="float32")
+    big = dataclasses.replace(params.bn3, bias=np.full_like(params.bn3.bias, 2e38))
+    params = dataclasses.replace(params, conv1=np.zeros_like(params.conv1), conv3=np.zeros_like(params.conv3), bn3=big)
+    message = (
+        "the bottleneck overflowed float32: the residual add has non-finite entries although every input is finite"
+    )
+    with pytest.raises(VerifierError, match=f"^{re.escape(message)}$"):
+        bottleneck_forward(np.full((1, 16, 4, 4), 2e38, np.float32), params)
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ can hold BLAS to one thread per band) everything runs in one band.
 
 from __future__ import annotations
 
+import contextvars
 import os
 import threading
 from collections.abc import Callable
@@ -107,7 +108,9 @@ def parallel(tasks: list[Callable[[], None]]) -> None:
             _POOL_SIZE = len(tasks) - 1
             _POOL = ThreadPoolExecutor(max_workers=_POOL_SIZE, thread_name_prefix="verifier-band")
         pool = _POOL
-    futures = [pool.submit(task) for task in tasks[1:]]
+    # Each task runs in a copy of the caller's context: NumPy keeps its error settings (np.errstate) there, so an
+    # overflow the caller chose to report itself does not warn from the pool's threads.
+    futures = [pool.submit(contextvars.copy_context().run, task) for task in tasks[1:]]
     try:
         tasks[0]()
     finally:
