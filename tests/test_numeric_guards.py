@@ -143,56 +143,86 @@ def _peak_of_a_warm_conv(x: np.ndarray, w: np.ndarray, **kwargs: Any) -> int:
     return _measured_peak(lambda: conv2d(x, w, **kwargs))
 
 
+#: The estimate's share that no measurement confirms, at most: 10%, or 30% for an exact 1x1 conv at stride 1, whose
+#: gathered windows are the padded image itself (a view), while the estimate still counts them.
+LOOSE, LOOSER = 1.1, 1.3
+
+
 @pytest.mark.parametrize(
-    ("x_shape", "w_shape", "kwargs", "dtype", "scheme"),
+    ("x_shape", "w_shape", "kwargs", "dtype", "scheme", "slack"),
     [
-        ((2, 64, 24, 24), (16, 64, 1, 1), {}, "float32", "1x1"),
-        ((2, 16, 24, 24), (16, 16, 3, 3), {"padding": 1}, "float32", "shifted"),
-        ((1, 16, 24, 20), (32, 16, 3, 3), {"padding": "same", "dilation": 2}, "float32", "shifted"),
-        ((2, 16, 24, 24), (16, 8, 3, 3), {"padding": (1, 0), "groups": 2}, "float32", "shifted"),
-        ((1, 64, 64, 64), (8, 64, 3, 3), {"padding": 1}, "float32", "shifted"),  # the padded maps dominate
-        ((1, 8, 64, 64), (64, 8, 3, 3), {"padding": 1}, "float64", "shifted"),  # the accumulators dominate
-        ((1, 16, 24, 24), (16, 16, 1, 1), {"padding": 1}, "float32", "shifted"),
-        ((2, 32, 28, 28), (32, 32, 3, 3), {"stride": 2, "padding": 1}, "float32", "im2col"),
-        ((2, 32, 28, 28), (32, 16, 3, 3), {"stride": 2, "groups": 2}, "float32", "im2col"),
-        ((1, 32, 20, 20), (32, 32, 1, 1), {"stride": (2, 1)}, "float32", "im2col"),
-        ((1, 8, 64, 64), (64, 8, 3, 3), {"stride": 2, "padding": 1}, "float32", "im2col"),
-        ((4, 8, 64, 64), (8, 8, 5, 5), {"stride": 2}, "int64", "im2col"),
-        ((1, 8, 40, 40), (16, 4, 3, 3), {"padding": 1, "groups": 2}, "int64", "im2col"),
-        ((2, 8, 40, 40), (16, 8, 1, 1), {}, "int64", "im2col"),
-        ((2, 64, 24, 24), (16, 64, 1, 1), {}, "int32", "im2col"),  # cast to int64 first: the copy is counted
+        ((2, 64, 24, 24), (16, 64, 1, 1), {}, "float32", "1x1", LOOSE),
+        ((2, 64, 24, 48), (16, 64, 1, 1), {}, "float32-strided", "1x1", LOOSE),  # copied to be contiguous
+        ((2, 16, 24, 24), (16, 16, 3, 3), {"padding": 1}, "float32", "shifted", LOOSE),
+        ((1, 16, 24, 20), (32, 16, 3, 3), {"padding": "same", "dilation": 2}, "float32", "shifted", LOOSE),
+        ((2, 16, 24, 24), (16, 8, 3, 3), {"padding": (1, 0), "groups": 2}, "float32", "shifted", LOOSE),
+        ((1, 64, 64, 64), (8, 64, 3, 3), {"padding": 1}, "float32", "shifted", LOOSE),
+        ((1, 8, 64, 64), (64, 8, 3, 3), {"padding": 1}, "float64", "shifted", LOOSE),  # the accumulators dominate
+        ((1, 256, 16, 16), (1, 256, 3, 3), {"padding": 16}, "float32", "shifted", LOOSE),  # the padded maps
+        ((2, 64, 24, 48), (4, 64, 3, 3), {"padding": 1}, "float32-strided", "shifted", LOOSE),  # read, not copied
+        ((1, 16, 24, 24), (16, 16, 1, 1), {"padding": 1}, "float32", "shifted", LOOSE),
+        ((2, 32, 28, 28), (32, 32, 3, 3), {"stride": 2, "padding": 1}, "float32", "im2col", LOOSE),
+        ((2, 32, 28, 28), (32, 16, 3, 3), {"stride": 2, "groups": 2}, "float32", "im2col", LOOSE),
+        ((1, 32, 20, 20), (32, 32, 1, 1), {"stride": (2, 1)}, "float32", "im2col", LOOSE),
+        ((1, 8, 64, 64), (64, 8, 3, 3), {"stride": 2, "padding": 1}, "float32", "im2col", LOOSE),
+        ((1, 256, 16, 16), (4, 256, 1, 1), {"stride": 2, "padding": 16}, "float32", "im2col", LOOSE),  # padded image
+        ((4, 8, 64, 64), (8, 8, 5, 5), {"stride": 2}, "int64", "im2col", LOOSE),
+        ((1, 8, 40, 40), (16, 4, 3, 3), {"padding": 1, "groups": 2}, "int64", "im2col", LOOSE),
+        ((2, 8, 40, 40), (16, 8, 1, 1), {}, "int64", "im2col", LOOSER),
+        ((2, 64, 24, 24), (16, 64, 1, 1), {}, "int32", "im2col", LOOSER),  # cast to int64 first: the copy is counted
     ],
 )
 def test_the_memory_estimate_is_the_allocation_of_the_scheme_that_runs(
-    x_shape: tuple[int, ...], w_shape: tuple[int, ...], kwargs: dict[str, Any], dtype: str, scheme: str
+    x_shape: tuple[int, ...],
+    w_shape: tuple[int, ...],
+    kwargs: dict[str, Any],
+    dtype: str,
+    scheme: str,
+    slack: float,
 ) -> None:
-    """Measured by tracemalloc, each scheme allocates no more than its estimate and at least two thirds of it.
+    """Measured by tracemalloc, each scheme allocates no more than its estimate, and not much less.
 
     The estimate is what conv2d refuses on when memory is short: too small and a run could exhaust memory,
-    too large and a conv that fits is refused. So it is checked from both sides, for each scheme.
+    too large and a conv that fits is refused. So it is checked from both sides, for each scheme, with
+    cases in which each of its buffers is the largest. The fixed bookkeeping allowance is left out of the
+    second comparison.
     """
     rng = np.random.default_rng(0)
-    x = rng.integers(-3, 4, x_shape).astype(dtype)
-    w = rng.integers(-3, 4, w_shape).astype(dtype)
+    x = rng.integers(-3, 4, x_shape).astype(dtype.removesuffix("-strided"))
+    if dtype.endswith("-strided"):
+        x = x[..., ::2]  # every other column: not contiguous
+    w = rng.integers(-3, 4, w_shape).astype(x.dtype)
     name, estimate = _workspace(x, w, **kwargs)
     peak = _peak_of_a_warm_conv(x, w, **kwargs)
     assert name == scheme
     assert peak <= estimate, (peak, estimate)
-    assert estimate - _guards._OVERHEAD_BYTES <= 1.5 * peak, (peak, estimate)
+    assert estimate - _guards._OVERHEAD_BYTES <= slack * peak, (peak, estimate)
+
+
+def test_an_exact_conv_counts_object_entries_at_their_size_and_a_copied_input_by_default() -> None:
+    """The same conv's estimate scales with the bytes an entry takes: 8 for int64, OBJECT_BYTES for a Python int."""
+    spec = conv_spec((2, 8, 16, 16), (8, 8, 3, 3), None, 2, 1)
+    shape = (2, 8, 16, 16)
+
+    def arrays(dtype: str) -> int:
+        return _guards.conv_workspace_bytes(spec, shape, np.dtype(dtype), "im2col") - _guards._OVERHEAD_BYTES
+
+    assert arrays("object") * 8 == arrays("int64") * _guards.OBJECT_BYTES
+    assert arrays("float64") == arrays("int64") == 2 * arrays("float32")
+    # Unless told otherwise, the estimate assumes the input is copied: one more input's bytes.
+    uncopied = _guards.conv_workspace_bytes(spec, shape, np.dtype("float32"), "im2col", input_copied=False)
+    assert arrays("float32") + _guards._OVERHEAD_BYTES - uncopied == np.zeros(shape, np.float32).nbytes
 
 
 def test_the_largest_scratch_is_assumed_when_the_scheme_is_not_named_and_a_wrong_name_is_refused() -> None:
     spec = conv_spec((1, 8, 16, 16), (8, 8, 3, 3), None, 1, 1)
-    each = {
-        name: _guards.conv_workspace_bytes(spec, (1, 8, 16, 16), np.dtype("float32"), name)
-        for name in ("1x1", "shifted", "im2col")
-    }
-    assert _guards.conv_workspace_bytes(spec, (1, 8, 16, 16), np.dtype("float32")) == max(each.values())
-    assert each["1x1"] < each["shifted"] < each["im2col"]  # views only; two accumulators; windows gathered twice
-    with pytest.raises(
-        VerifierError, match=re.escape("scheme must be one of '1x1', 'shifted', 'im2col' or 'any', got 'fft'")
-    ):
-        _guards.conv_workspace_bytes(spec, (1, 8, 16, 16), np.dtype("float32"), "fft")
+    shape, float32 = (1, 8, 16, 16), np.dtype("float32")
+    each = {name: _guards.conv_workspace_bytes(spec, shape, float32, name) for name in ("1x1", "shifted", "im2col")}
+    assert _guards.conv_workspace_bytes(spec, shape, float32) == max(each.values())
+    assert each["1x1"] < each["shifted"] < each["im2col"]  # views only; the padded maps and two sums; windows
+    message = "scheme must be one of '1x1', 'shifted', 'im2col' or 'any', got 'fft'"
+    with pytest.raises(VerifierError, match=re.escape(message)):
+        _guards.conv_workspace_bytes(spec, shape, float32, "fft")
 
 
 @pytest.mark.parametrize(("k", "stride", "groups"), [(3, 1, 1), (2, 1, 2), (3, 2, 1)])
@@ -530,6 +560,13 @@ def test_an_overflow_is_reported_when_the_input_is_checked_before_the_output(
     bs = None if b is None else np.array(b, np.float32)
     with pytest.raises(VerifierError, match="^" + re.escape("conv2d overflowed float32: the result has non-finite")):
         conv2d(xs, ws, bs)
+
+
+def test_an_object_array_too_large_to_look_at_is_refused_naming_it_and_its_size() -> None:
+    huge = np.broadcast_to(np.array(1, object), (1, 1, 10**6, 10**6))  # one entry, seen 10**12 times
+    message = "weight, an object array of 1,000,000,000,000 entries needs about "
+    with pytest.raises(VerifierError, match="^" + re.escape(message)):
+        conv2d(np.ones((1, 1, 2, 2), object), huge)
 
 
 def test_object_arrays_with_other_numpy_scalars_are_refused_by_name() -> None:

@@ -446,8 +446,7 @@ def conv_workspace_bytes(
 
     * ``"1x1"``: none; every product reads and writes views;
     * ``"shifted"``: the flattened padded maps of one group plus two accumulators (a product and a sum);
-    * ``"im2col"``: one item's padded image, its gathered windows (twice: the previous item's are still held
-      while the next are gathered, and a product without BLAS may copy them) and their product;
+    * ``"im2col"``: one item's padded image, one group's gathered windows and their product;
     * ``"any"``: the largest of these.
 
     ``input_copied`` says whether the input is cast to the computing dtype, or copied to be contiguous.
@@ -461,7 +460,7 @@ def conv_workspace_bytes(
     scratch = {
         "1x1": 0,
         "shifted": cg * (hp * wp + spec.kernel_extent[1] - 1) + 2 * og * ho * wp,
-        "im2col": c * hp * wp + 2 * spec.taps_per_output * ho * wo + og * ho * wo,
+        "im2col": c * hp * wp + spec.taps_per_output * ho * wo + og * ho * wo,
     }
     if scheme not in (*scratch, "any"):
         raise VerifierError(f"scheme must be one of {', '.join(map(repr, scratch))} or 'any', got {scheme!r}")

@@ -181,20 +181,27 @@ def _conv_shifted(x: np.ndarray, w: np.ndarray, out: np.ndarray, spec: Conv2d) -
 
 def _conv_im2col(x: np.ndarray, w: np.ndarray, out: np.ndarray, spec: Conv2d) -> None:
     """Any stride and dtype: gather each window into a column (one batch item at a time), then multiply."""
+    for i in range(x.shape[0]):
+        _im2col_item(x[i], w, out[i], spec)  # an item's buffers are freed before the next item's are made
+
+
+def _im2col_item(image: np.ndarray, w: np.ndarray, out: np.ndarray, spec: Conv2d) -> None:
+    """One item (C_in, H, W): pad it, then per group one product of the weights with the gathered windows."""
     (pt, pb), (pl, pr) = spec.padding_amounts
     sh, sw = spec.stride_pair
     dh, dw = spec.dilation_pair
-    ho, wo = out.shape[2], out.shape[3]
+    c, h, wd = image.shape
+    ho, wo = out.shape[1], out.shape[2]
     cg, og = spec.in_per_group, spec.out_per_group
-    for i in range(x.shape[0]):
-        if x.dtype.kind == "O":  # np.pad would put NumPy integers among the exact Python numbers
-            padded = np.full((x.shape[1], x.shape[2] + pt + pb, x.shape[3] + pl + pr), 0, dtype=object)
-            padded[:, pt : pt + x.shape[2], pl : pl + x.shape[3]] = x[i]
-        else:
-            padded = np.pad(x[i], ((0, 0), (pt, pb), (pl, pr)))
-        windows = sliding_window_view(padded, spec.kernel_extent, axis=(1, 2))
-        windows = windows[:, : (ho - 1) * sh + 1 : sh, : (wo - 1) * sw + 1 : sw, ::dh, ::dw]  # (C, Ho, Wo, kh, kw)
-        for g in range(spec.groups):
-            cols = windows[g * cg : (g + 1) * cg].transpose(0, 3, 4, 1, 2).reshape(spec.taps_per_output, ho * wo)
-            wg = w[g * og : (g + 1) * og].reshape(og, spec.taps_per_output)
-            out[i, g * og : (g + 1) * og] = (wg @ cols).reshape(og, ho, wo)
+    if image.dtype.kind == "O":  # np.pad would put NumPy integers among the exact Python numbers
+        padded = np.full((c, h + pt + pb, wd + pl + pr), 0, dtype=object)
+        padded[:, pt : pt + h, pl : pl + wd] = image
+    else:
+        padded = np.pad(image, ((0, 0), (pt, pb), (pl, pr)))
+    windows = sliding_window_view(padded, spec.kernel_extent, axis=(1, 2))
+    windows = windows[:, : (ho - 1) * sh + 1 : sh, : (wo - 1) * sw + 1 : sw, ::dh, ::dw]  # (C, Ho, Wo, kh, kw)
+    for g in range(spec.groups):
+        wg = w[g * og : (g + 1) * og].reshape(og, spec.taps_per_output)
+        cols = windows[g * cg : (g + 1) * cg].transpose(0, 3, 4, 1, 2).reshape(spec.taps_per_output, ho * wo)
+        out[g * og : (g + 1) * og] = (wg @ cols).reshape(og, ho, wo)
+        del cols  # before the next group's windows are gathered
