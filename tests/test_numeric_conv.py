@@ -326,8 +326,11 @@ def test_numpy_integers_in_object_arrays_compute_as_python_ints(
 
 
 def test_the_issue_example_of_a_wrapped_around_exact_product() -> None:
-    out = conv2d(np.array([[[[np.int64(2**62)]]]], object), np.array([[[[np.int64(4)]]]], object))
+    x, w = np.array([[[[np.int64(2**62)]]]], object), np.array([[[[np.int64(4)]]]], object)
+    out = conv2d(x, w)
     assert out[0, 0, 0, 0] == 2**64
+    # The NumPy integers are replaced by Python ints in a copy: the caller's arrays are left as they were.
+    assert type(x[0, 0, 0, 0]) is np.int64 and type(w[0, 0, 0, 0]) is np.int64
 
 
 def _scheme(x, w, stride=1, padding=0, dilation=1, groups=1):
