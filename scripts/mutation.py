@@ -63,6 +63,10 @@ MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
     "numeric._guards": ("verifier/numeric/_guards.py", (*NUMERIC_TESTS, "tests/test_numeric_blocks.py")),
     "numeric.normalization": ("verifier/numeric/normalization.py", (*NUMERIC_TESTS, "tests/test_numeric_blocks.py")),
     "numeric.activations": ("verifier/numeric/activations.py", (*NUMERIC_TESTS, "tests/test_numeric_blocks.py")),
+    "numeric.parallel": (
+        "verifier/numeric/parallel.py",
+        (*NUMERIC_TESTS, "tests/test_numeric_parallel.py", "tests/test_numeric_blocks.py"),
+    ),
     "memory": ("verifier/memory.py", (*NUMERIC_TESTS, "tests/test_memory.py", "tests/test_numeric_params.py")),
     "numeric.params": (
         "verifier/numeric/params.py",

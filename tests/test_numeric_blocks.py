@@ -127,14 +127,6 @@ def test_full_size_folded_engine_is_exact_on_integer_data() -> None:
     np.testing.assert_array_equal(FoldedBottleneck(params)(x), bottleneck_forward(x, params))
 
 
-def test_tasks_on_the_pool_keep_the_callers_numpy_error_settings() -> None:
-    """np.errstate lives in the caller's context; a band run on another thread must see it too."""
-    seen: list[str] = []
-    with np.errstate(over="raise"):
-        par.parallel([lambda: seen.append(np.geterr()["over"])] * 3)
-    assert seen == ["raise"] * 3
-
-
 @pytest.mark.parametrize("threads", ["1", "2", "3"])
 def test_row_bands_on_threads_compute_the_same_block_exactly(monkeypatch: pytest.MonkeyPatch, threads: str) -> None:
     """VERIFIER_THREADS splits the work into bands of rows on threads; every split must give the exact result."""
